@@ -1,0 +1,40 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from portal.reference.models import Industry, Region
+
+from .models import Enterprise
+
+
+class EnterpriseFilterSet(django_filters.FilterSet):
+    """Shared by the list page and the API. Region and industry filters include their whole subtree."""
+
+    q = django_filters.CharFilter(label=_("Name or credit code"), method="search")
+    region = django_filters.ModelChoiceFilter(
+        label=_("Region (with sub-regions)"), queryset=Region.objects.none(), method="in_subtree"
+    )
+    industry = django_filters.ModelChoiceFilter(
+        label=_("Industry (with sub-industries)"),
+        queryset=Industry.objects.exclude(level="class"),
+        method="in_subtree",
+    )
+
+    class Meta:
+        model = Enterprise
+        fields = ["q", "region", "industry"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        user = getattr(request, "user", None)
+        regions = Region.objects.exclude(level="town")
+        if user is not None and user.is_authenticated and user.region is not None:
+            regions = regions.subtree(user.region)
+        self.filters["region"].queryset = regions
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(credit_code=value.upper())) if value else queryset
+
+    def in_subtree(self, queryset, name, value):
+        return queryset.filter(**{f"{name}__path__startswith": value.path}) if value else queryset

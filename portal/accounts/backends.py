@@ -1,0 +1,44 @@
+"""Authentication: the model backend plus lock-out, and permissions taken from the user's role."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.utils import timezone
+
+from portal.permissions import role_permissions
+
+
+class LockoutModelBackend(ModelBackend):
+    """Refuses a locked account even with the right password; serves role permissions (no per-user grants)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        from .models import User
+
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            return None
+        if user.is_locked:
+            return None
+        return user
+
+    def user_can_authenticate(self, user):
+        return super().user_can_authenticate(user) and not getattr(user, "is_locked", False)
+
+    def get_user_permissions(self, user_obj, obj=None):
+        return set()
+
+    def get_group_permissions(self, user_obj, obj=None):
+        if obj is not None:
+            return set()
+        return set(role_permissions(user_obj))
+
+    def get_all_permissions(self, user_obj, obj=None):
+        return self.get_group_permissions(user_obj, obj)
+
+    def has_perm(self, user_obj, perm, obj=None):
+        return user_obj.is_active and perm in self.get_all_permissions(user_obj, obj)
+
+
+def failure_window_start():
+    return timezone.now() - timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)

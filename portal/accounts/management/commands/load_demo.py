@@ -1,0 +1,122 @@
+"""Load the demo region (永康市, 浙江省金华市): its joint-meeting member agencies, a few enterprises and one
+account per role. Idempotent: a second run changes nothing and takes a moment."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from enterprises.models import Enterprise
+from portal.accounts.models import Agency, Role, User
+from portal.reference.models import Industry, Region
+
+DEMO_REGION = "330784"
+DEMO_PASSWORD = "Yufang@2026demo"
+
+# (name, kind, is_lead) — the member agencies seed 004 names for 永康's joint meeting.
+AGENCIES = [
+    ("永康市人力资源和社会保障局", "hrss", True),
+    ("永康市应急管理局", "emergency", False),
+    ("永康市卫生健康局", "health", False),
+    ("永康市住房和城乡建设局", "housing", False),
+    ("永康市交通运输局", "transport", False),
+    ("永康市经济和信息化局", "industry", False),
+    ("永康市财政局", "finance", False),
+    ("永康市总工会", "union", False),
+]
+
+# (name, GB/T 4754 class, serial for the credit code, town index)
+ENTERPRISES = [
+    ("永康市东城五金制品有限公司", "3389", 101, 0),
+    ("浙江永康电动工具制造有限公司", "3465", 102, 1),
+    ("永康市西城不锈钢制品厂", "3381", 103, 2),
+    ("永康市江南汽车配件有限公司", "3670", 104, 3),
+    ("永康市芝英铸造有限公司", "3391", 105, 4),
+    ("永康市古山建筑工程有限公司", "4790", 106, 5),
+    ("永康市石柱门业有限公司", "3312", 107, 6),
+    ("永康市象珠家具有限公司", "2110", 108, 7),
+    ("永康市龙山运输有限公司", "5431", 109, 8),
+    ("永康市方岩石材加工厂", "3032", 110, 9),
+]
+
+# (username, role, agency index or None, enterprise index or None, full name, title)
+ACCOUNTS = [
+    ("renshe", Role.AGENCY_STAFF, 0, None, "王晓明", "工伤保险科科员"),
+    ("renshe_admin", Role.AGENCY_ADMIN, 0, None, "陈建国", "办公室主任"),
+    ("mishu", Role.SECRETARIAT, 0, None, "李红", "联席会议办公室秘书"),
+    ("yingji", Role.AGENCY_STAFF, 1, None, "赵磊", "安全生产基础科科员"),
+    ("weijian", Role.AGENCY_STAFF, 2, None, "孙丽", "职业健康科科员"),
+    ("anquan", Role.SAFETY_OFFICER, None, 0, "周强", "安全生产负责人"),
+    ("zhuanjia", Role.EXPERT, None, None, "吴敏", "职业卫生专家"),
+    ("xitong", Role.SYSTEM_ADMIN, None, None, "郑伟", "系统管理员"),
+    ("anquanguanli", Role.SECURITY_ADMIN, None, None, "冯静", "安全管理员"),
+    ("shenji", Role.AUDITOR, None, None, "何平", "审计管理员"),
+]
+
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def demo_credit_code(region_code: str, serial: int) -> str:
+    """A GB 32100 valid credit code: 9 (工商) 1 (企业), region, organisation code with its check digit."""
+    body = f"MA{serial:06d}"[:8]
+    org_weights = [3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(body, org_weights, strict=True))
+    check = 11 - total % 11
+    org = body + ("0" if check == 11 else "X" if check == 10 else str(check))
+    code17 = "91" + region_code + org
+    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code17, weights, strict=True))
+    return code17 + _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+class Command(BaseCommand):
+    help = "Load the demo region 永康市 with member agencies, enterprises and one account per role (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        region = Region.objects.filter(code=DEMO_REGION).first()
+        if region is None:
+            raise CommandError("Region 330784 is missing: run `python manage.py load_reference` first.")
+        towns = list(Region.objects.filter(parent=region, level="town").order_by("code"))
+        if not towns:
+            raise CommandError("The towns of 永康市 are missing: run `python manage.py load_reference` first.")
+        agencies = [
+            Agency.objects.get_or_create(
+                region=region, name=name, defaults={"kind": kind, "level": "county", "is_lead": lead}
+            )[0]
+            for name, kind, lead in AGENCIES
+        ]
+        enterprises = []
+        for name, industry_code, serial, town_index in ENTERPRISES:
+            industry = Industry.objects.get(code=industry_code)
+            enterprise, _ = Enterprise.objects.get_or_create(
+                credit_code=demo_credit_code(DEMO_REGION, serial),
+                defaults={
+                    "name": name,
+                    "industry": industry,
+                    "region": towns[town_index % len(towns)],
+                    "owner_agency": agencies[0],
+                },
+            )
+            enterprises.append(enterprise)
+        created = 0
+        for username, role, agency_index, enterprise_index, full_name, title in ACCOUNTS:
+            if User.objects.filter(username=username).exists():
+                continue
+            user = User(
+                username=username,
+                role=role,
+                agency=agencies[agency_index] if agency_index is not None else None,
+                enterprise=enterprises[enterprise_index] if enterprise_index is not None else None,
+                full_name=full_name,
+                title=title,
+                email=f"{username}@yongkang.example.gov.cn",
+                password_changed_at=timezone.now(),
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.full_clean(exclude=["password"])
+            user.save()
+            created += 1
+        self.stdout.write(
+            f"demo region {region.name}: {len(agencies)} agencies, {len(enterprises)} enterprises, "
+            f"{created} new accounts (password {DEMO_PASSWORD})"
+        )

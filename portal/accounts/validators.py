@@ -1,0 +1,36 @@
+"""Password policy: at least three of the four character classes (length is Django's MinimumLengthValidator)."""
+
+import string
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+class CharacterClassValidator:
+    """Require ``min_classes`` of: upper-case letters, lower-case letters, digits, other characters."""
+
+    def __init__(self, min_classes: int = 3):
+        self.min_classes = min_classes
+
+    def validate(self, password, user=None):
+        classes = [
+            any(c in string.ascii_uppercase for c in password),
+            any(c in string.ascii_lowercase for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        ]
+        if sum(classes) < self.min_classes:
+            raise ValidationError(self.get_help_text(), code="password_too_simple")
+
+    def get_help_text(self):
+        return ngettext(
+            "Your password must contain at least %(n)d kind of character: upper-case letters, lower-case "
+            "letters, digits, symbols.",
+            "Your password must contain at least %(n)d kinds of characters: upper-case letters, lower-case "
+            "letters, digits, symbols.",
+            self.min_classes,
+        ) % {"n": self.min_classes}
+
+
+__all__ = ["CharacterClassValidator", "_"]

@@ -1,0 +1,21 @@
+"""The Celery application. The beat schedule lives here, in one place."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Every minute: the worker proves it is alive (/healthz reads this).
+    "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
+    # Every minute: re-send jobs that could not reach the broker when they were queued.
+    "flush-job-outbox": {"task": "portal.tasks.flush_outbox", "schedule": 60.0},
+    # 02:10 daily: mark accounts whose password expired, remind those about to expire.
+    "password-expiry-reminders": {"task": "portal.accounts.tasks.remind_password_expiry", "schedule": crontab(hour=2, minute=10)},
+}

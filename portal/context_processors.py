@@ -1,0 +1,21 @@
+"""Template context for the shell: navigation of the modules that exist, the user's unread count."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    nav = []
+    unread = 0
+    if user is not None and user.is_authenticated:
+        nav.append({"label": _("Home"), "url": reverse("home"), "icon": "house"})
+        if user.has_perm("enterprises.view_enterprise"):
+            nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
+        nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
+        if user.is_staff:
+            nav.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
+        if user.has_perm("reference.view_region"):
+            nav.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
+        unread = user.notifications.filter(read_at__isnull=True).count()
+    return {"shell_nav": nav, "shell_unread": unread}

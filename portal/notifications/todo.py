@@ -1,0 +1,10 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from portal.todos import TodoItem
+
+
+def unread_notifications(user):
+    count = user.notifications.filter(read_at__isnull=True).count()
+    if count:
+        yield TodoItem(title=_("Unread messages in your inbox"), url=reverse("notifications:inbox") + "?unread=1", count=count)

@@ -1,0 +1,157 @@
+"""The one home of access rules.
+
+Three questions, answered only here:
+
+1. May this role do this kind of action on this kind of object?  ``ROLE_PERMISSIONS`` (Django permission
+   codenames per role; ``portal.accounts.backends`` serves them as the user's permissions).
+2. Which rows may the user see?  ``ScopedQuerySet.visible_to(user)``: agency users see their agency's region
+   subtree, a safety officer their own enterprise, an expert what is assigned to them; the three admin
+   duties see no business data.
+3. May the user change this row?  ``ScopedQuerySet.editable_by(user)``: only the owning agency.
+
+Models declare paths instead of code (NetBox ``restrict``, pretix scoped managers)::
+
+    scope_region = "enterprise__region"    # path to a reference.Region
+    scope_owner = "owner_agency"           # path to the owning accounts.Agency
+    scope_enterprise = "enterprise"        # path to the enterprise (officers)
+    scope_expert = "assignments__expert"   # path to an assigned expert user
+    scope_officer_edits = True             # officers may edit rows of their enterprise
+
+A model may instead define ``scope_visible(cls, qs, user)`` / ``scope_editable(cls, qs, user)`` class methods
+for rules that do not fit the paths (accounts and agencies do). Views and serializers never filter by hand.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.http import Http404
+
+# --- 1. role → permissions ---------------------------------------------------------------------------------
+
+_READ_REFERENCE = {
+    "reference.view_region",
+    "reference.view_industry",
+}
+_ALL_USERS = {"notifications.view_notification"} | _READ_REFERENCE
+_ENTERPRISE_RW = {
+    "enterprises.view_enterprise",
+    "enterprises.add_enterprise",
+    "enterprises.change_enterprise",
+    "enterprises.delete_enterprise",
+}
+_AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | {"accounts.view_agency"}
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    "agency_staff": _AGENCY_STAFF,
+    "agency_admin": _AGENCY_STAFF | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
+    "secretariat": _AGENCY_STAFF,
+    "safety_officer": _ALL_USERS | {"enterprises.view_enterprise"},
+    "expert": _ALL_USERS,
+    # 三员: accounts / roles and security policy / audit. None of them reads business data.
+    "system_admin": _ALL_USERS
+    | {
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_agency",
+        "accounts.add_agency",
+        "accounts.change_agency",
+        "reference.add_region",
+        "reference.change_region",
+    },
+    "security_admin": _ALL_USERS
+    | {
+        "accounts.view_user",
+        "accounts.assign_role",
+        "accounts.unlock_user",
+        "accounts.view_loginattempt",
+        "accounts.view_agency",
+    },
+    "auditor": _ALL_USERS | {"portal.view_auditevent", "accounts.view_user", "accounts.view_loginattempt"},
+}
+
+
+def extend_role_permissions(role: str, perms: set[str]) -> None:
+    """Let a module add its permissions to a role from its AppConfig.ready() (keeps the table in one place)."""
+    ROLE_PERMISSIONS[role] = ROLE_PERMISSIONS[role] | perms
+
+
+def role_permissions(user) -> set[str]:
+    if not user or not user.is_authenticated or not user.is_active:
+        return set()
+    return ROLE_PERMISSIONS.get(user.role, set())
+
+
+# --- 2 and 3. row scope ------------------------------------------------------------------------------------
+
+AGENCY_ROLE_NAMES = {"agency_staff", "agency_admin", "secretariat"}
+ADMIN_DUTY_NAMES = {"system_admin", "security_admin", "auditor"}
+
+
+class ScopedQuerySet(models.QuerySet):
+    """QuerySet with ``visible_to(user)`` and ``editable_by(user)`` driven by the model's scope declaration."""
+
+    def visible_to(self, user):
+        if not _active(user):
+            return self.none()
+        custom = getattr(self.model, "scope_visible", None)
+        if custom is not None:
+            return custom(self, user)
+        if user.role in AGENCY_ROLE_NAMES:
+            region = getattr(self.model, "scope_region", None)
+            if region is None or user.agency is None:
+                return self.none()
+            return self.filter(**{f"{region}__path__startswith": user.agency.region.path})
+        if user.role == "safety_officer":
+            path = getattr(self.model, "scope_enterprise", None)
+            if path is None or not user.enterprise_id:
+                return self.none()
+            return self.filter(**{path: user.enterprise_id})
+        if user.role == "expert":
+            path = getattr(self.model, "scope_expert", None)
+            return self.none() if path is None else self.filter(**{path: user.pk}).distinct()
+        return self.none()
+
+    def editable_by(self, user):
+        if not _active(user):
+            return self.none()
+        custom = getattr(self.model, "scope_editable", None)
+        if custom is not None:
+            return custom(self, user)
+        visible = self.visible_to(user)
+        if user.role in AGENCY_ROLE_NAMES:
+            owner = getattr(self.model, "scope_owner", None)
+            return visible.none() if owner is None else visible.filter(**{owner: user.agency_id})
+        if user.role == "safety_officer" and getattr(self.model, "scope_officer_edits", False):
+            return visible
+        return visible.none()
+
+
+def _active(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def get_visible_or_404(queryset_or_model, user, *, editable: bool = False, **lookup):
+    """Fetch one object the user may see (or edit); otherwise 404, and audit the attempt if the row exists."""
+    qs = queryset_or_model if isinstance(queryset_or_model, models.QuerySet) else queryset_or_model.objects.all()
+    scoped = qs.editable_by(user) if editable else qs.visible_to(user)
+    try:
+        return scoped.get(**lookup)
+    except qs.model.DoesNotExist:
+        record_denial_if_exists(qs.model, user, lookup, action="change" if editable else "view")
+        raise Http404 from None
+
+
+def record_denial_if_exists(model, user, lookup: dict, *, action: str) -> None:
+    """Audit a request for a row that exists but lies outside the user's scope."""
+    from portal import audit
+
+    obj = model._default_manager.filter(**lookup).first()
+    if obj is not None:
+        audit.record(actor=user, verb="denied", obj=obj, note=f"out of scope: {action}")
+
+
+def can_edit(user, obj) -> bool:
+    """True if ``obj`` lies in ``user``'s editable scope (for templates; views still use querysets)."""
+    manager = type(obj)._default_manager
+    return manager.all().editable_by(user).filter(pk=obj.pk).exists()

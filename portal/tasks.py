@@ -1,0 +1,42 @@
+"""Cross-cutting background jobs: worker heartbeat and the job outbox."""
+
+import socket
+
+from celery import shared_task
+from django.db import transaction
+from django.utils import timezone
+
+
+@shared_task(name="portal.tasks.heartbeat")
+def heartbeat(hostname: str | None = None) -> str:
+    """Record that a worker is alive (read by /healthz)."""
+    from portal.models import WorkerHeartbeat
+
+    name = hostname or (heartbeat.request.hostname if heartbeat.request.hostname else socket.gethostname())
+    WorkerHeartbeat.objects.update_or_create(hostname=name, defaults={"at": timezone.now()})
+    return name
+
+
+@shared_task(name="portal.tasks.flush_outbox")
+def flush_outbox(limit: int = 500) -> int:
+    """Re-send jobs that could not reach the broker when queued. Idempotent: each row is sent once."""
+    from portal.jobs import publish
+    from portal.models import JobOutbox
+
+    sent = 0
+    for job_id in JobOutbox.objects.filter(sent_at__isnull=True).values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            job = JobOutbox.objects.select_for_update().filter(pk=job_id, sent_at__isnull=True).first()
+            if job is None:
+                continue
+            try:
+                publish(job.task_name, job.args, job.kwargs)
+            except Exception as exc:  # still unreachable: try again next minute
+                job.attempts += 1
+                job.error = str(exc)[:500]
+                job.save(update_fields=["attempts", "error"])
+                break
+            job.sent_at = timezone.now()
+            job.save(update_fields=["sent_at"])
+            sent += 1
+    return sent

@@ -1,0 +1,227 @@
+"""Generic view bases (every module's views are a few attributes on these) and the shell's own pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django.views.generic import CreateView, DeleteView, DetailView, TemplateView, UpdateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from portal import audit, todos
+from portal.permissions import get_visible_or_404
+from portal.services import create_object, delete_object, update_object
+
+
+class PortalPermissionMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """Login, then the role's model permission; a refusal is audited and answered with 403."""
+
+    def handle_no_permission(self):
+        if self.request.user.is_authenticated:
+            audit.record(actor=self.request.user, verb="denied", note=f"{self.request.method} {self.request.path}")
+        return super().handle_no_permission()
+
+
+class ScopedObjectMixin:
+    """Single-object views fetch through the scope: out of scope → 404 (and an audit entry)."""
+
+    editable = False
+
+    def get_object(self, queryset=None):
+        qs = self.model.objects.all() if queryset is None else queryset
+        return get_visible_or_404(qs, self.request.user, editable=self.editable, pk=self.kwargs["pk"])
+
+
+class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
+    """List with filters (django-filter) and a sortable, paginated table (django-tables2)."""
+
+    paginate_by = 25
+    template_name = "generic/object_list.html"
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"]
+
+    def get_queryset(self):
+        return self.model.objects.visible_to(self.request.user)
+
+    add_url_name: str | None = None
+
+    def get_context_data(self, **kwargs):
+        from django.urls import reverse
+
+        ctx = super().get_context_data(**kwargs)
+        ctx["list_title"] = self.model._meta.verbose_name_plural
+        opts = self.model._meta
+        if self.add_url_name and self.request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
+            ctx["add_url"] = reverse(self.add_url_name)
+        return ctx
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        kwargs["request"] = self.request
+        return kwargs
+
+
+class ScopedDetailView(PortalPermissionMixin, ScopedObjectMixin, DetailView):
+    def get_context_data(self, **kwargs):
+        from portal.permissions import can_edit
+
+        return {**super().get_context_data(**kwargs), "can_edit": can_edit(self.request.user, self.object)}
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"]
+
+
+class ScopedCreateView(PortalPermissionMixin, CreateView):
+    """``form_valid`` calls ``create_service`` (default: ``portal.services.create_object``)."""
+
+    template_name = "generic/object_form.html"
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.add_{self.model._meta.model_name}"]
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def create(self, form):
+        return create_object(actor=self.request.user, model=self.model, data=form.cleaned_data)
+
+    def form_valid(self, form):
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.object = self.create(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.get_success_url())
+
+
+class ScopedUpdateView(PortalPermissionMixin, ScopedObjectMixin, UpdateView):
+    editable = True
+    template_name = "generic/object_form.html"
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.change_{self.model._meta.model_name}"]
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        from django.core.exceptions import ValidationError
+
+        original = self.model.objects.get(pk=self.object.pk)
+        try:
+            self.object = update_object(
+                actor=self.request.user, instance=original, data=form.cleaned_data, fields=list(form.cleaned_data)
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.get_success_url())
+
+
+class ScopedDeleteView(PortalPermissionMixin, ScopedObjectMixin, DeleteView):
+    editable = True
+    template_name = "generic/object_confirm_delete.html"
+
+    def get_permission_required(self):
+        return [f"{self.model._meta.app_label}.delete_{self.model._meta.model_name}"]
+
+    def form_valid(self, form):
+        success_url = self.get_success_url()
+        delete_object(actor=self.request.user, instance=self.object)
+        messages.success(self.request, _("Deleted."))
+        return redirect(success_url)
+
+
+class ActionView(PortalPermissionMixin, ScopedObjectMixin, View):
+    """POST-only: fetch the object in the editable scope and call ``perform(obj)`` (one service call)."""
+
+    editable = True
+
+    def get(self, request, *args, **kwargs):
+        return HttpResponseNotAllowed(["POST"])
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        return self.perform(self.object)
+
+    def perform(self, obj):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    """The user's own agency or enterprise, region, and to-dos."""
+
+    template_name = "portal/home.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["todo_items"] = todos.collect(user)
+        ctx["recent_notifications"] = user.notifications.all()[:5]
+        return ctx
+
+
+def healthz(request):
+    """Database, broker and the last worker heartbeat, as JSON. 200 if database and broker answer, else 503."""
+    from portal.celery import app
+    from portal.models import WorkerHeartbeat
+
+    result = {"time": timezone.now().isoformat()}
+    ok = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        result["database"] = {"ok": True, "vendor": connection.vendor}
+    except Exception as exc:
+        ok = False
+        result["database"] = {"ok": False, "error": exc.__class__.__name__}
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=3)
+            transport = conn.transport_cls
+        result["broker"] = {"ok": True, "transport": str(transport)}
+    except Exception as exc:
+        ok = False
+        result["broker"] = {"ok": False, "error": exc.__class__.__name__}
+    try:
+        last = WorkerHeartbeat.objects.order_by("-at").first()
+    except Exception:
+        last = None
+    if last is None:
+        result["worker_heartbeat"] = {"ok": False, "last": None}
+    else:
+        age = (timezone.now() - last.at).total_seconds()
+        result["worker_heartbeat"] = {
+            "ok": age <= settings.WORKER_HEARTBEAT_STALE_SECONDS,
+            "last": last.at.isoformat(),
+            "age_seconds": round(age),
+            "worker": last.hostname,
+        }
+    result["status"] = "ok" if ok and result["worker_heartbeat"]["ok"] else ("degraded" if ok else "error")
+    return JsonResponse(result, status=200 if ok else 503)
+
+
+def permission_denied(request, exception=None):
+    if request.user.is_authenticated:
+        audit.record(actor=request.user, verb="denied", note=f"{request.method} {request.path}")
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+__all__ = ["PermissionDenied"]
