@@ -28,7 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -187,7 +187,7 @@ class RiskClass(models.Model):
     number = models.PositiveSmallIntegerField(_("risk class"), primary_key=True)
     label = models.CharField(_("label"), max_length=10)
     base_rate_percent = models.DecimalField(_("national base rate (%)"), max_digits=5, decimal_places=3)
-    tiers = models.JSONField(_("allowed tiers (% of base rate)"), default=list)
+    tiers = models.JSONField(_("allowed tiers (percent of the base rate)"), default=list)
     source = models.CharField(_("source"), max_length=100, blank=True)
 
     class Meta:
@@ -370,12 +370,17 @@ def is_industry_flagged(code: str, kind: str, region: Region | None = None, *, r
 
 
 def industry_flag_labels(code: str, kind: str, region: Region | None = None, *, rules=None) -> list[str]:
-    """The labels (危险化学品, 建材, …) under which ``code`` is flagged in ``region``; empty if not flagged."""
+    """The labels (危险化学品, 建材, …) under which ``code`` is flagged in ``region``: those of the matching
+    including rules that no exclusion of higher precedence overrides. Empty if the code is not flagged."""
     rules = rules if rules is not None else industry_flag_rules(kind, region)
-    if not is_industry_flagged(code, kind, region, rules=rules):
-        return []
-    labels = [r.label for r in rules if not r.is_excluded and code.startswith(r.code_prefix)]
-    return list(dict.fromkeys(labels))
+    labels: list[str] = []
+    for rule in rules:  # lowest precedence first: an exclusion drops what came before it
+        if code.startswith(rule.code_prefix):
+            if rule.is_excluded:
+                labels = []
+            elif rule.label not in labels:
+                labels.append(rule.label)
+    return labels
 
 
 def industry_flag_q(kind: str, region: Region | None = None, field: str = "code", *, rules=None) -> Q:
@@ -394,23 +399,29 @@ def industry_flag_q(kind: str, region: Region | None = None, field: str = "code"
 
 
 def industry_flag_groups(kind: str, region: Region | None = None, field: str = "code") -> dict[str, Q]:
-    """``{label: Q}`` for each label of flagged industries in ``region`` (for statistics per key industry)."""
+    """``{label: Q}`` for each label of flagged industries in ``region`` (for statistics per key industry). A
+    code falls under the labels ``industry_flag_labels`` gives it; an industry may be under several labels."""
     rules = industry_flag_rules(kind, region)
-    flagged = industry_flag_q(kind, region, field, rules=rules)
     groups: dict[str, Q] = {}
-    for rule in rules:
-        if not rule.is_excluded:
-            match = Q(**{f"{field}__startswith": rule.code_prefix})
-            groups[rule.label] = groups[rule.label] | match if rule.label in groups else match
-    return {label: flagged & q for label, q in groups.items()}
+    for i, rule in enumerate(rules):
+        if rule.is_excluded:
+            continue
+        q = Q(**{f"{field}__startswith": rule.code_prefix})
+        for later in rules[i + 1 :]:
+            if later.is_excluded and (
+                later.code_prefix.startswith(rule.code_prefix) or rule.code_prefix.startswith(later.code_prefix)
+            ):
+                q &= ~Q(**{f"{field}__startswith": later.code_prefix})
+        groups[rule.label] = (groups[rule.label] | q) if rule.label in groups else q
+    return groups
 
 
 # --- Industries: occupational-hazard risk catalogue 2021 --------------------------------------------------
 
 
 class HazardRiskLevel(models.TextChoices):
-    SERIOUS = "serious", _("Serious")
-    GENERAL = "general", _("General")
+    SERIOUS = "serious", pgettext_lazy("occupational hazard risk", "Serious")
+    GENERAL = "general", pgettext_lazy("occupational hazard risk", "General")
 
 
 class OccupationalHazardRisk(models.Model):
@@ -651,11 +662,11 @@ class DiseaseCatalogueMapping(models.Model):
     item)."""
 
     class Change(models.TextChoices):
-        SAME = "same", _("Same")
-        RENUMBERED = "renumbered", _("Renumbered")
-        MOVED = "moved", _("Moved")
-        SPLIT = "split", _("Split")
-        NEW = "new", _("New")
+        SAME = "same", pgettext_lazy("disease catalogue change", "Same")
+        RENUMBERED = "renumbered", pgettext_lazy("disease catalogue change", "Renumbered")
+        MOVED = "moved", pgettext_lazy("disease catalogue change", "Moved")
+        SPLIT = "split", pgettext_lazy("disease catalogue change", "Split")
+        NEW = "new", pgettext_lazy("disease catalogue change", "New")
 
     old = models.ForeignKey(
         OccupationalDisease,

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Agency, User
@@ -20,10 +21,17 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class RegionBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class MeSerializer(serializers.ModelSerializer):
     agency = AgencySerializer(read_only=True)
     region = serializers.SerializerMethodField()
     permissions = serializers.SerializerMethodField()
+    password_expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:
         model = User
@@ -31,6 +39,7 @@ class MeSerializer(serializers.ModelSerializer):
                   "password_expires_at"]
         read_only_fields = fields
 
+    @extend_schema_field(RegionBriefSerializer(allow_null=True))
     def get_region(self, user):
         region = user.region
         return None if region is None else {"id": region.pk, "code": region.code, "name": region.name}
