@@ -695,7 +695,11 @@ class DiseaseCatalogueMapping(models.Model):
 def disease_catalogue_for(diagnosis_date: datetime.date) -> int:
     """2013 or 2024: the catalogue for a diagnosis on ``diagnosis_date`` (2024 from 2025-08-01; earlier dates,
     including those before 2013-12-23, use 2013, the oldest loaded)."""
-    return DiseaseCatalogueVersion.V2024 if _as_date(diagnosis_date) >= DISEASE_CATALOGUE_2024_FROM else 2013
+    return (
+        DiseaseCatalogueVersion.V2024
+        if _as_date(diagnosis_date) >= DISEASE_CATALOGUE_2024_FROM
+        else DiseaseCatalogueVersion.V2013
+    )
 
 
 def diseases_for(diagnosis_date: datetime.date):

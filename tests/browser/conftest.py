@@ -17,10 +17,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.browser.helpers import TIMEOUT_MS
@@ -46,6 +48,26 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="package", autouse=True)
+def audit_trail_flushable(django_db_setup, django_db_blocker):
+    """Let the transactional tests of this folder empty the audit trail between tests.
+
+    ``live_server`` needs a transactional database, which Django cleans by *flushing* every table after each
+    test (DELETE on SQLite, TRUNCATE on PostgreSQL). The append-only triggers of
+    ``portal/migrations/0002_audit_append_only.py`` refuse that, so each test would error in its teardown.
+    Drop the triggers for the browser tests only and put them back (the migration's own SQL) afterwards."""
+    migration = importlib.import_module("portal.migrations.0002_audit_append_only")
+    drop = {"sqlite": migration.SQLITE_REVERSE, "postgresql": migration.POSTGRES_REVERSE}.get(connection.vendor, [])
+    create = {"sqlite": migration.SQLITE, "postgresql": migration.POSTGRES}.get(connection.vendor, [])
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for sql in drop:
+            cursor.execute(sql)
+    yield
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        for sql in create:
+            cursor.execute(sql)
+
+
 @pytest.fixture(scope="package")
 def chromium_browser() -> Browser:
     if not CHROMIUM.exists():
@@ -66,7 +88,7 @@ def chromium_browser() -> Browser:
 
 
 @pytest.fixture
-def new_context(chromium_browser, live_server):
+def open_context(chromium_browser, live_server):
     """Factory for extra browser contexts (a second user in the same test); all closed at teardown.
 
     A Chinese browser (Accept-Language zh-CN) in China's time zone, as the portal's users have."""
@@ -92,6 +114,6 @@ def new_context(chromium_browser, live_server):
 
 
 @pytest.fixture
-def browser_page(new_context) -> Page:
+def browser_page(open_context) -> Page:
     """A page in a fresh context: no cookies, no session, no language choice."""
-    return new_context().new_page()
+    return open_context().new_page()

@@ -245,3 +245,20 @@ def test_password_reminder_job_is_sent_once(users, settings):
 def test_user_factory_defaults_are_valid():
     user = UserFactory()
     user.full_clean(exclude=["password"])
+
+
+def test_api_token_login_and_use(api_client_for, users):
+    client = api_client_for(None)
+    response = client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": TEST_PASSWORD})
+    assert response.status_code == 200
+    client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert client.get("/api/v1/accounts/me/").json()["username"] == "staff_a"
+
+
+def test_api_token_respects_lock_out(api_client_for, users):
+    client = api_client_for(None)
+    for _ in range(5):
+        assert client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": "bad-Bad-123"}).status_code == 400
+    assert client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": TEST_PASSWORD}).status_code == 400
+    users["staff_a"].refresh_from_db()
+    assert users["staff_a"].is_locked

@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone, translation
 
+from portal.permissions import ROLE_PERMISSIONS
 from portal.reference.loader import DATA_DIR, DATASET_NAMES, load_reference
 from portal.reference.models import (
     ACCIDENT_GRADE_THRESHOLDS,
@@ -418,8 +419,13 @@ def test_id_number_with_codes_from_the_history():
 
 
 @pytest.fixture
-def admin_client(admin_user, client):
-    """A superuser with the system-admin role (the role makes the account staff); password not expired."""
+def admin_client(admin_user, client, monkeypatch):
+    """A system administrator (the role makes the account staff) granted every permission of this app for the
+    test (which role edits calendar days, flags and rates is decided in portal.permissions)."""
+    perms = {
+        f"reference.{a}_{m._meta.model_name}" for m in REFERENCE_MODELS for a in ("view", "add", "change", "delete")
+    }
+    monkeypatch.setitem(ROLE_PERMISSIONS, "system_admin", ROLE_PERMISSIONS["system_admin"] | perms)
     admin_user.role = "system_admin"
     admin_user.password_changed_at = timezone.now()
     admin_user.save()

@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -31,3 +32,12 @@ class UserViewSet(ScopedReadOnlyViewSet):
     serializer_class = UserSerializer
     filterset_fields = ["role", "agency", "is_active"]
     search_fields = ["username", "full_name"]
+
+
+class TokenView(ObtainAuthToken):
+    """Exchange username and password for an API token (``Authorization: Token …``).
+
+    Goes through the same authentication backend as the login page, so lock-out and failure counting apply.
+    """
+
+    permission_classes = [permissions.AllowAny]
