@@ -58,7 +58,9 @@ check-deploy: install
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 check-translations:
-	@for po in $$(find locale -name django.po); do \
+	@pos=$$(find . -path ./.venv -prune -o -path ./node_modules -prune -o -name django.po -print); \
+	test -n "$$pos" || { echo "no translation catalogue found"; exit 1; }; \
+	for po in $$pos; do \
 	  out=$$(msgfmt --check --statistics -o /dev/null $$po 2>&1); echo "$$po: $$out"; \
 	  case "$$out" in *untranslated*|*fuzzy*) exit 1;; esac; done
 

@@ -9,12 +9,15 @@
 #   anything else is executed as given (e.g. `sh`).
 set -eu
 
+app_dir=$(cd "$(dirname "$0")/.." && pwd)
+cd "$app_dir"
+
 role=${1:-web}
 [ $# -gt 0 ] && shift
 
 case "$role" in
 web)
-    exec gunicorn --config /app/docker/gunicorn.conf.py portal.wsgi:application "$@"
+    exec gunicorn --config "$app_dir/docker/gunicorn.conf.py" portal.wsgi:application "$@"
     ;;
 worker)
     exec celery -A portal worker \
@@ -25,7 +28,7 @@ worker)
         "$@"
     ;;
 beat)
-    schedule=${CELERY_BEAT_SCHEDULE_FILE:-/app/var/beat/celerybeat-schedule}
+    schedule=${CELERY_BEAT_SCHEDULE_FILE:-${PORTAL_VAR_DIR:-$app_dir/var}/beat/celerybeat-schedule}
     mkdir -p "$(dirname "$schedule")"
     exec celery -A portal beat --loglevel "${LOG_LEVEL:-INFO}" --schedule "$schedule" "$@"
     ;;

@@ -49,9 +49,9 @@ class Enterprise(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("enterprises:enterprise_detail", args=[self.pk])
-
     def save(self, *args, **kwargs):
         self.credit_code = (self.credit_code or "").strip().upper()
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("enterprises:enterprise_detail", args=[self.pk])

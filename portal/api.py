@@ -12,8 +12,6 @@ from portal.permissions import record_denial_if_exists
 from portal.services import create_object, delete_object, update_object
 
 
-
-
 class ScopedViewSetMixin:
     """Reads from ``visible_to``, writes from ``editable_by``; out of scope → 404; writes call services."""
 
@@ -39,7 +37,10 @@ class ScopedViewSetMixin:
 
     def perform_create(self, serializer):
         serializer.instance = create_object(
-            actor=self.request.user, model=self.queryset.model, data=dict(serializer.validated_data), **self.create_extra()
+            actor=self.request.user,
+            model=self.queryset.model,
+            data=dict(serializer.validated_data),
+            **self.create_extra(),
         )
 
     def create_extra(self) -> dict:
@@ -48,7 +49,9 @@ class ScopedViewSetMixin:
 
     def perform_update(self, serializer):
         instance = self.queryset.model.objects.get(pk=serializer.instance.pk)
-        serializer.instance = update_object(actor=self.request.user, instance=instance, data=dict(serializer.validated_data))
+        serializer.instance = update_object(
+            actor=self.request.user, instance=instance, data=dict(serializer.validated_data)
+        )
 
     def perform_destroy(self, instance):
         delete_object(actor=self.request.user, instance=instance)

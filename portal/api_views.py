@@ -10,8 +10,20 @@ from portal.reference.models import Industry, Region
 class AuditEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "actor", "actor_name", "verb", "object_type", "object_id", "object_repr", "changes",
-                  "note", "ip_address", "request_path"]
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "verb",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "note",
+            "ip_address",
+            "request_path",
+        ]
         read_only_fields = fields
 
 

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -17,5 +18,14 @@ app.conf.beat_schedule = {
     # Every minute: re-send jobs that could not reach the broker when they were queued.
     "flush-job-outbox": {"task": "portal.tasks.flush_outbox", "schedule": 60.0},
     # 02:10 daily: mark accounts whose password expired, remind those about to expire.
-    "password-expiry-reminders": {"task": "portal.accounts.tasks.remind_password_expiry", "schedule": crontab(hour=2, minute=10)},
+    "password-expiry-reminders": {
+        "task": "portal.accounts.tasks.remind_password_expiry",
+        "schedule": crontab(hour=2, minute=10),
+    },
 }
+
+
+@worker_ready.connect
+def _heartbeat_on_start(sender, **kwargs):
+    """Report in at once, so /healthz does not wait a minute for the first scheduled heartbeat."""
+    sender.app.send_task("portal.tasks.heartbeat")

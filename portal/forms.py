@@ -6,7 +6,11 @@ def style_fields(form) -> None:
     for name, field in form.fields.items():
         widget = field.widget
         kind = getattr(widget, "input_type", "")
-        css = "form-check-input" if kind in ("checkbox", "radio") else ("form-select" if kind == "select" else "form-control")
+        css = (
+            "form-check-input"
+            if kind in ("checkbox", "radio")
+            else ("form-select" if kind == "select" else "form-control")
+        )
         classes = widget.attrs.get("class", "")
         if form.is_bound and name in form.errors:
             css += " is-invalid"

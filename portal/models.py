@@ -60,6 +60,14 @@ class AuditEvent(models.Model):
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name} {self.get_verb_display()} {self.object_repr}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The audit trail is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only.")
+
     @classmethod
     def scope_visible(cls, qs, user):
         """Only the audit administrator reads the trail."""
@@ -68,14 +76,6 @@ class AuditEvent(models.Model):
     @classmethod
     def scope_editable(cls, qs, user):
         return qs.none()
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not self._state.adding:
-            raise PermissionError("The audit trail is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit trail is append-only.")
 
 
 class JobOutbox(models.Model):

@@ -28,10 +28,30 @@ from django.http import Http404
 
 # --- 1. role → permissions ---------------------------------------------------------------------------------
 
-_READ_REFERENCE = {
-    "reference.view_region",
-    "reference.view_industry",
-}
+_REFERENCE_MODELS = [
+    "region",
+    "historicalregioncode",
+    "industry",
+    "riskclass",
+    "industryriskclass",
+    "regionalriskrate",
+    "industryflag",
+    "occupationalhazardrisk",
+    "accidenttype",
+    "accidenttypemapping",
+    "accidentgrade",
+    "occupationaldisease",
+    "diseasecataloguemapping",
+    "calendarday",
+]
+# Official code lists are readable by every role.
+_READ_REFERENCE = {f"reference.view_{m}" for m in _REFERENCE_MODELS}
+# What a region may adjust: the holiday calendar, key/dust industry flags, regional premium rates, custom zones.
+_EDIT_REFERENCE = {
+    f"reference.{action}_{m}"
+    for m in ("calendarday", "industryflag", "regionalriskrate")
+    for action in ("add", "change", "delete")
+} | {"reference.add_region", "reference.change_region"}
 _ALL_USERS = {"notifications.view_notification"} | _READ_REFERENCE
 _ENTERPRISE_RW = {
     "enterprises.view_enterprise",
@@ -56,9 +76,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.view_agency",
         "accounts.add_agency",
         "accounts.change_agency",
-        "reference.add_region",
-        "reference.change_region",
-    },
+    }
+    | _EDIT_REFERENCE,
     "security_admin": _ALL_USERS
     | {
         "accounts.view_user",

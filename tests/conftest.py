@@ -48,7 +48,9 @@ def agency_city(regions):
 
 @pytest.fixture
 def enterprise_a(regions, industry, agency_a):
-    return EnterpriseFactory(name="永康五金制品有限公司", region=regions["a_town"], industry=industry, owner_agency=agency_a)
+    return EnterpriseFactory(
+        name="永康五金制品有限公司", region=regions["a_town"], industry=industry, owner_agency=agency_a
+    )
 
 
 @pytest.fixture

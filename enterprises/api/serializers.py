@@ -12,7 +12,16 @@ class EnterpriseSerializer(ModelCleanSerializer):
     class Meta:
         model = Enterprise
         fields = [
-            "id", "credit_code", "name", "region", "region_name", "industry", "industry_name", "address",
-            "owner_agency", "created_at", "updated_at",
+            "id",
+            "credit_code",
+            "name",
+            "region",
+            "region_name",
+            "industry",
+            "industry_name",
+            "address",
+            "owner_agency",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["owner_agency", "created_at", "updated_at"]

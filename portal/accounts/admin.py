@@ -36,8 +36,20 @@ class UserAdmin(admin.ModelAdmin):
     list_display = ["username", "full_name", "role", "agency", "enterprise", "is_active", "locked_until", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name", "email"]
-    fields = ["username", "full_name", "title", "email", "phone", "role", "agency", "enterprise", "is_active",
-              "locked_until", "last_login", "password_changed_at"]
+    fields = [
+        "username",
+        "full_name",
+        "title",
+        "email",
+        "phone",
+        "role",
+        "agency",
+        "enterprise",
+        "is_active",
+        "locked_until",
+        "last_login",
+        "password_changed_at",
+    ]
     readonly_fields = ["last_login", "password_changed_at", "locked_until"]
     autocomplete_fields = ["agency", "enterprise"]
     actions = ["unlock_accounts"]
@@ -66,8 +78,11 @@ class UserAdmin(admin.ModelAdmin):
         role_fields = {"role", "agency", "enterprise"}
         if role_fields & set(form.changed_data):
             services.assign_role(
-                actor=request.user, user=original, role=data.get("role", original.role),
-                agency=data.get("agency", original.agency), enterprise=data.get("enterprise", original.enterprise),
+                actor=request.user,
+                user=original,
+                role=data.get("role", original.role),
+                agency=data.get("agency", original.agency),
+                enterprise=data.get("enterprise", original.enterprise),
             )
         other = [f for f in form.changed_data if f not in role_fields]
         if other:

@@ -13,7 +13,6 @@ class LockoutModelBackend(ModelBackend):
     """Refuses a locked account even with the right password; serves role permissions (no per-user grants)."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        from .models import User
 
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:

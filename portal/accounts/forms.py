@@ -13,8 +13,13 @@ from .models import User
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": _("Wrong username or password. After %(limit)s failures in %(window)s minutes the account is locked."),
-        "locked": _("This account is locked after repeated failed logins. Try again after %(until)s or ask the security administrator."),
+        "invalid_login": _(
+            "Wrong username or password. After %(limit)s failures in %(window)s minutes the account is locked."
+        ),
+        "locked": _(
+            "This account is locked after repeated failed logins. "
+            "Try again after %(until)s or ask the security administrator."
+        ),
     }
 
     def clean(self):
@@ -37,7 +42,9 @@ class LoginForm(AuthenticationForm):
                 user = User.objects.filter(username=username).first() if username else None
                 if user is not None and user.is_locked:
                     until = formats.date_format(timezone.localtime(user.locked_until), "DATETIME_FORMAT")
-                    raise forms.ValidationError(self.error_messages["locked"], code="locked", params={"until": until}) from exc
+                    raise forms.ValidationError(
+                        self.error_messages["locked"], code="locked", params={"until": until}
+                    ) from exc
                 raise forms.ValidationError(
                     self.error_messages["invalid_login"],
                     code="invalid_login",
@@ -47,13 +54,17 @@ class LoginForm(AuthenticationForm):
 
 
 class PasswordChangeForm(StyledFormMixin, forms.Form):
-    old_password = forms.CharField(label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    old_password = forms.CharField(
+        label=_("Current password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     new_password1 = forms.CharField(
         label=_("New password"),
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
-    new_password2 = forms.CharField(label=_("New password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    new_password2 = forms.CharField(
+        label=_("New password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def __init__(self, user, *args, **kwargs):
         self.user = user

@@ -143,7 +143,7 @@ class User(AbstractUser):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(role__in=list(AGENCY_ROLES)) | models.Q(agency__isnull=False),
+                condition=~models.Q(role__in=sorted(AGENCY_ROLES)) | models.Q(agency__isnull=False),
                 name="user_agency_role_needs_agency",
             ),
             models.CheckConstraint(
@@ -181,7 +181,9 @@ class User(AbstractUser):
     def clean(self):
         super().clean()
         if self.role in AGENCY_ROLES and not self.agency_id:
-            raise ValidationError({"agency": _("Agency staff, agency administrators and the secretariat need an agency.")})
+            raise ValidationError(
+                {"agency": _("Agency staff, agency administrators and the secretariat need an agency.")}
+            )
         if self.role == Role.SAFETY_OFFICER and not self.enterprise_id:
             raise ValidationError({"enterprise": _("A safety officer must be bound to one enterprise.")})
         if self.role == Role.SAFETY_OFFICER and self.agency_id:

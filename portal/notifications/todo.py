@@ -7,4 +7,6 @@ from portal.todos import TodoItem
 def unread_notifications(user):
     count = user.notifications.filter(read_at__isnull=True).count()
     if count:
-        yield TodoItem(title=_("Unread messages in your inbox"), url=reverse("notifications:inbox") + "?unread=1", count=count)
+        yield TodoItem(
+            title=_("Unread messages in your inbox"), url=reverse("notifications:inbox") + "?unread=1", count=count
+        )

@@ -15,8 +15,13 @@ def test_api_create_sets_owner_agency_from_the_user(api_client_for, users, regio
     client = api_client_for(users["staff_a"])
     response = client.post(
         "/api/v1/enterprises/enterprises/",
-        {"credit_code": credit_code(777), "name": "接口新建公司", "region": regions["a"].pk, "industry": industry.pk,
-         "owner_agency": agency_b.pk},
+        {
+            "credit_code": credit_code(777),
+            "name": "接口新建公司",
+            "region": regions["a"].pk,
+            "industry": industry.pk,
+            "owner_agency": agency_b.pk,
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -49,12 +54,16 @@ def test_api_update_by_other_agency_is_404(api_client_for, users, enterprise_a):
 
 def test_api_list_filters_by_region_subtree(api_client_for, users, enterprise_a, enterprise_b, regions):
     client = api_client_for(users["staff_city"])
-    names = {row["name"] for row in client.get(f"/api/v1/enterprises/enterprises/?region={regions['a'].pk}").json()["results"]}
+    names = {
+        row["name"]
+        for row in client.get(f"/api/v1/enterprises/enterprises/?region={regions['a'].pk}").json()["results"]
+    }
     assert names == {enterprise_a.name}
 
 
-def test_list_page_query_count_does_not_grow_with_rows(client_for, users, regions, industry, agency_a,
-                                                        django_assert_max_num_queries):
+def test_list_page_query_count_does_not_grow_with_rows(
+    client_for, users, regions, industry, agency_a, django_assert_max_num_queries
+):
     EnterpriseFactory.create_batch(30, region=regions["a"], industry=industry, owner_agency=agency_a)
     client = client_for(users["staff_a"])
     with django_assert_max_num_queries(20):
@@ -63,8 +72,9 @@ def test_list_page_query_count_does_not_grow_with_rows(client_for, users, region
     assert len(response.context["table"].page.object_list) == 25
 
 
-def test_api_list_query_count_is_capped(api_client_for, users, regions, industry, agency_a,
-                                        django_assert_max_num_queries):
+def test_api_list_query_count_is_capped(
+    api_client_for, users, regions, industry, agency_a, django_assert_max_num_queries
+):
     EnterpriseFactory.create_batch(30, region=regions["a"], industry=industry, owner_agency=agency_a)
     client = api_client_for(users["staff_a"])
     with django_assert_max_num_queries(10):

@@ -63,9 +63,7 @@ def test_failures_outside_the_window_do_not_count(client, users):
 
     user = users["staff_a"]
     old = timezone.now() - timedelta(minutes=16)
-    LoginAttempt.objects.bulk_create(
-        [LoginAttempt(username=user.username, succeeded=False, at=old) for _ in range(4)]
-    )
+    LoginAttempt.objects.bulk_create([LoginAttempt(username=user.username, succeeded=False, at=old) for _ in range(4)])
     _fail(client, user.username, 1)
     user.refresh_from_db()
     assert not user.is_locked
@@ -74,7 +72,10 @@ def test_failures_outside_the_window_do_not_count(client, users):
 def test_successful_login_resets_the_count(client, users):
     user = users["staff_a"]
     _fail(client, user.username, 4)
-    assert client.post(reverse("accounts:login"), {"username": user.username, "password": TEST_PASSWORD}).status_code == 302
+    assert (
+        client.post(reverse("accounts:login"), {"username": user.username, "password": TEST_PASSWORD}).status_code
+        == 302
+    )
     client.logout()
     _fail(client, user.username, 1)
     user.refresh_from_db()
@@ -126,7 +127,11 @@ def test_expired_password_forces_change(client, users, settings):
     assert response["Location"].startswith(reverse("accounts:password_change"))
     response = client.post(
         reverse("accounts:password_change"),
-        {"old_password": TEST_PASSWORD, "new_password1": "Anquan-Shengchan-2026", "new_password2": "Anquan-Shengchan-2026"},
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password1": "Anquan-Shengchan-2026",
+            "new_password2": "Anquan-Shengchan-2026",
+        },
     )
     assert response.status_code == 302
     assert client.get(reverse("enterprises:enterprise_list")).status_code == 200
@@ -198,8 +203,10 @@ def test_nobody_is_superuser_and_admin_duties_reach_the_admin(users):
 
 
 def test_roles_have_distinct_permission_sets(users):
-    perms = {name: frozenset(users[name].get_all_permissions()) for name in
-             ["staff_a", "admin_a", "officer_a", "expert", "sysadmin", "secadmin", "auditor"]}
+    perms = {
+        name: frozenset(users[name].get_all_permissions())
+        for name in ["staff_a", "admin_a", "officer_a", "expert", "sysadmin", "secadmin", "auditor"]
+    }
     assert len(set(perms.values())) == len(perms)
 
 
@@ -208,7 +215,8 @@ def test_agency_admin_creates_staff_only_in_own_agency(users, agency_b):
 
     admin = users["admin_a"]
     created = services.create_user(
-        actor=admin, data={"username": "newstaff", "role": Role.AGENCY_STAFF, "agency": admin.agency},
+        actor=admin,
+        data={"username": "newstaff", "role": Role.AGENCY_STAFF, "agency": admin.agency},
         password="Xin-Yuangong-2026",
     )
     assert created.agency == admin.agency
@@ -258,7 +266,10 @@ def test_api_token_login_and_use(api_client_for, users):
 def test_api_token_respects_lock_out(api_client_for, users):
     client = api_client_for(None)
     for _ in range(5):
-        assert client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": "bad-Bad-123"}).status_code == 400
+        assert (
+            client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": "bad-Bad-123"}).status_code
+            == 400
+        )
     assert client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": TEST_PASSWORD}).status_code == 400
     users["staff_a"].refresh_from_db()
     assert users["staff_a"].is_locked

@@ -68,9 +68,12 @@ def test_every_object_operation_hides_objects_of_another_county(api_client_for, 
         model = _model(view)
         if model is None or not hasattr(model.objects, "visible_to"):
             continue  # reference code lists are public to every logged-in role
-        hidden = model.objects.all().visible_to(insider).exclude(
-            pk__in=model.objects.all().visible_to(populated[outsider]).values("pk")
-        ).first()
+        hidden = (
+            model.objects.all()
+            .visible_to(insider)
+            .exclude(pk__in=model.objects.all().visible_to(populated[outsider]).values("pk"))
+            .first()
+        )
         if hidden is None:
             continue
         url = PARAM.sub(str(hidden.pk), path)

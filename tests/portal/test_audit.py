@@ -43,7 +43,13 @@ def test_create_update_delete_record_old_and_new_values(client_for, users, regio
     code = credit_code(424242)
     response = client.post(
         reverse("enterprises:enterprise_add"),
-        {"credit_code": code, "name": "永康新建公司", "region": regions["a"].pk, "industry": industry.pk, "address": ""},
+        {
+            "credit_code": code,
+            "name": "永康新建公司",
+            "region": regions["a"].pk,
+            "industry": industry.pk,
+            "address": "",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     enterprise = Enterprise.objects.get(credit_code=code)
@@ -53,11 +59,20 @@ def test_create_update_delete_record_old_and_new_values(client_for, users, regio
 
     client.post(
         reverse("enterprises:enterprise_edit", args=[enterprise.pk]),
-        {"credit_code": code, "name": "永康改名公司", "region": regions["a"].pk, "industry": industry.pk, "address": "东城街道"},
+        {
+            "credit_code": code,
+            "name": "永康改名公司",
+            "region": regions["a"].pk,
+            "industry": industry.pk,
+            "address": "东城街道",
+        },
     )
     updated = AuditEvent.objects.get(verb="update", object_id=str(enterprise.pk))
-    assert updated.changes == {"name": ["永康新建公司", "永康改名公司"], "address": ["", "东城街道"], **{
-        k: v for k, v in updated.changes.items() if k == "updated_at"}}
+    assert updated.changes == {
+        "name": ["永康新建公司", "永康改名公司"],
+        "address": ["", "东城街道"],
+        **{k: v for k, v in updated.changes.items() if k == "updated_at"},
+    }
 
     client.post(reverse("enterprises:enterprise_delete", args=[enterprise.pk]))
     deleted = AuditEvent.objects.get(verb="delete", object_id=str(enterprise.pk))
@@ -92,5 +107,7 @@ def test_database_refuses_update_and_delete_of_audit_rows(users):
 def test_passwords_never_enter_the_trail(users):
     from portal.accounts import services
 
-    services.create_user(actor=users["sysadmin"], data={"username": "pw", "role": "expert"}, password="Mima-Hen-Chang-2026")
+    services.create_user(
+        actor=users["sysadmin"], data={"username": "pw", "role": "expert"}, password="Mima-Hen-Chang-2026"
+    )
     assert "password" not in AuditEvent.objects.get(verb="create", object_repr="pw").changes

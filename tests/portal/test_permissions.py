@@ -32,7 +32,9 @@ def test_user_of_a_gets_404_for_enterprise_of_b(role, users, client_for, enterpr
 def test_officer_sees_only_own_enterprise_in_list(users, client_for, enterprise_a, enterprise_b, regions, industry):
     from tests.factories import EnterpriseFactory
 
-    EnterpriseFactory(name="永康另一家公司", region=regions["a"], industry=industry, owner_agency=enterprise_a.owner_agency)
+    EnterpriseFactory(
+        name="永康另一家公司", region=regions["a"], industry=industry, owner_agency=enterprise_a.owner_agency
+    )
     response = client_for(users["officer_a"]).get(reverse("enterprises:enterprise_list"))
     names = [row.record.name for row in response.context["table"].page.object_list]
     assert names == [enterprise_a.name]
@@ -63,7 +65,12 @@ def test_member_agency_reads_but_cannot_delete(users, client_for, enterprise_a):
 @pytest.mark.parametrize(
     ("role", "status"),
     [
-        ("staff_a", 200), ("officer_a", 200), ("sysadmin", 403), ("secadmin", 403), ("auditor", 403), ("expert", 403),
+        ("staff_a", 200),
+        ("officer_a", 200),
+        ("sysadmin", 403),
+        ("secadmin", 403),
+        ("auditor", 403),
+        ("expert", 403),
         ("staff_b", 404),
     ],
 )
@@ -90,8 +97,12 @@ def test_admin_duties_see_no_business_rows_even_with_a_view_permission(role, use
 @pytest.mark.parametrize(
     ("role", "visible"),
     [
-        ("sysadmin", "all"), ("secadmin", "all"), ("auditor", "all"),
-        ("admin_a", "agency"), ("staff_a", "self"), ("officer_a", "self"),
+        ("sysadmin", "all"),
+        ("secadmin", "all"),
+        ("auditor", "all"),
+        ("admin_a", "agency"),
+        ("staff_a", "self"),
+        ("officer_a", "self"),
     ],
 )
 def test_user_directory_scope(role, visible, users):

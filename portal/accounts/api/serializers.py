@@ -16,8 +16,19 @@ class AgencySerializer(serializers.ModelSerializer):
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "full_name", "title", "email", "phone", "role", "agency", "enterprise", "is_active",
-                  "last_login"]
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "title",
+            "email",
+            "phone",
+            "role",
+            "agency",
+            "enterprise",
+            "is_active",
+            "last_login",
+        ]
         read_only_fields = fields
 
 
@@ -35,8 +46,18 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "full_name", "email", "role", "agency", "enterprise", "region", "permissions",
-                  "password_expires_at"]
+        fields = [
+            "id",
+            "username",
+            "full_name",
+            "email",
+            "role",
+            "agency",
+            "enterprise",
+            "region",
+            "permissions",
+            "password_expires_at",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(RegionBriefSerializer(allow_null=True))

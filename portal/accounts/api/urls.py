@@ -6,4 +6,8 @@ from .views import AgencyViewSet, MeView, TokenView, UserViewSet
 router = DefaultRouter()
 router.register("agencies", AgencyViewSet)
 router.register("users", UserViewSet)
-urlpatterns = [path("me/", MeView.as_view(), name="me"), path("token/", TokenView.as_view(), name="token"), *router.urls]
+urlpatterns = [
+    path("me/", MeView.as_view(), name="me"),
+    path("token/", TokenView.as_view(), name="token"),
+    *router.urls,
+]

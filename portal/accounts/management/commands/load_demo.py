@@ -10,7 +10,7 @@ from portal.accounts.models import Agency, Role, User
 from portal.reference.models import Industry, Region
 
 DEMO_REGION = "330784"
-DEMO_PASSWORD = "Yufang@2026demo"
+DEMO_PASSWORD = "Yufang@2026demo"  # noqa: S105 - documented in README for the demo region only
 
 # (name, kind, is_lead) — the member agencies seed 004 names for 永康's joint meeting.
 AGENCIES = [
