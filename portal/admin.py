@@ -1,8 +1,34 @@
-"""Admin for the portal's own records: the audit trail is read-only, for the audit administrator."""
+"""Admin bases and the portal's own records: the audit trail is read-only, for the audit administrator."""
 
 from django.contrib import admin
 
 from .models import AuditEvent, JobOutbox, WorkerHeartbeat
+from .services import create_object, delete_object, update_object
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Saves and deletes through the generic services, so every admin write lands in the audit trail."""
+
+    def save_model(self, request, obj, form, change):
+        data = {f.name: getattr(obj, f.name) for f in obj._meta.concrete_fields if not f.primary_key}
+        if change:
+            original = type(obj)._default_manager.get(pk=obj.pk)
+            saved = update_object(actor=request.user, instance=original, data=data)
+        else:
+            saved = create_object(actor=request.user, model=type(obj), data=data)
+        obj.pk = saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        form.save_m2m()
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        delete_object(actor=request.user, instance=obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            delete_object(actor=request.user, instance=obj)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import AuditedModelAdmin
+
 from .models import (
     AccidentGrade,
     AccidentType,
@@ -41,7 +43,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AuditedModelAdmin):
     """Official regions are read-only; user-defined zones (e.g. a development zone under a county) can be added,
     changed and deleted."""
 
@@ -103,7 +105,7 @@ class IndustryRiskClassAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RegionalRiskRate)
-class RegionalRiskRateAdmin(admin.ModelAdmin):
+class RegionalRiskRateAdmin(AuditedModelAdmin):
     list_display = ["region", "year", "risk_class", "base_rate_percent", "note"]
     list_filter = ["year", "risk_class"]
     search_fields = ["region__code", "region__name"]
@@ -112,7 +114,7 @@ class RegionalRiskRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(IndustryFlag)
-class IndustryFlagAdmin(admin.ModelAdmin):
+class IndustryFlagAdmin(AuditedModelAdmin):
     list_display = ["kind", "region", "code_prefix", "label", "is_excluded", "note"]
     list_filter = ["kind", "is_excluded", ("region", admin.EmptyFieldListFilter)]
     search_fields = ["label", "code_prefix", "region__code", "region__name"]
@@ -171,7 +173,7 @@ class DiseaseCatalogueMappingAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(AuditedModelAdmin):
     list_display = ["date", "weekday", "is_workday", "name"]
     list_filter = ["is_workday"]
     search_fields = ["name"]

@@ -111,3 +111,23 @@ def test_passwords_never_enter_the_trail(users):
         actor=users["sysadmin"], data={"username": "pw", "role": "expert"}, password="Mima-Hen-Chang-2026"
     )
     assert "password" not in AuditEvent.objects.get(verb="create", object_repr="pw").changes
+
+
+def test_admin_edit_of_the_holiday_calendar_is_audited(client_for, users):
+    import datetime
+
+    from portal.reference.models import CalendarDay
+
+    client = client_for(users["sysadmin"])
+    response = client.post(
+        "/admin/reference/calendarday/add/", {"date": "2026-12-31", "is_workday": "", "name": "地方调休"}
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+    day = CalendarDay.objects.get(date=datetime.date(2026, 12, 31))
+    event = AuditEvent.objects.get(verb="create", object_type="reference.calendarday", object_id=str(day.pk))
+    assert event.actor == users["sysadmin"]
+    assert event.changes["name"] == [None, "地方调休"]
+
+
+def test_staff_cannot_reach_the_calendar_admin(client_for, users):
+    assert client_for(users["staff_a"]).get("/admin/reference/calendarday/").status_code in (302, 403)
