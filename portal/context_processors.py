@@ -13,6 +13,10 @@ def shell(request):
         if user.has_perm("enterprises.view_enterprise"):
             nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
         nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
+        if user.has_perm("accounts.view_security_policy"):
+            nav.append(
+                {"label": _("Security policy"), "url": reverse("accounts:security_policy"), "icon": "shield-lock"}
+            )
         if user.is_staff:
             nav.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
         if user.has_perm("reference.view_region"):

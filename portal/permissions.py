@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.view_agency",
         "accounts.add_agency",
         "accounts.change_agency",
+        "accounts.view_security_policy",
     }
     | _EDIT_REFERENCE,
     "security_admin": _ALL_USERS
@@ -85,8 +86,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.unlock_user",
         "accounts.view_loginattempt",
         "accounts.view_agency",
+        "accounts.view_security_policy",
     },
-    "auditor": _ALL_USERS | {"portal.view_auditevent", "accounts.view_user", "accounts.view_loginattempt"},
+    "auditor": _ALL_USERS
+    | {"portal.view_auditevent", "accounts.view_user", "accounts.view_loginattempt", "accounts.view_security_policy"},
 }
 
 

@@ -1,17 +1,20 @@
 """Account administration for the three admin duties (system admin: accounts and agencies; security admin:
 roles, unlocking, login attempts; auditor: read-only) and for agency admins (their agency's staff)."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from portal.admin import AuditedModelAdmin
 from portal.services import update_object
 
 from . import services
-from .models import Agency, LoginAttempt, User
+from .models import Agency, LoginAttempt, Role, User
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AuditedModelAdmin):
     list_display = ["name", "kind", "level", "region", "is_lead", "is_active"]
     list_filter = ["kind", "level", "is_lead", "is_active"]
     search_fields = ["name", "region__name", "region__code"]
@@ -20,15 +23,29 @@ class AgencyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return Agency.objects.visible_to(request.user).select_related("region")
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            original = Agency.objects.get(pk=obj.pk)
-            update_object(actor=request.user, instance=original, data=form.cleaned_data)
-        else:
-            from portal.services import create_object
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        return obj is None or Agency.objects.editable_by(request.user).filter(pk=obj.pk).exists()
 
-            created = create_object(actor=request.user, model=Agency, data=form.cleaned_data)
-            obj.pk = created.pk
+
+class UserAddForm(forms.ModelForm):
+    """New account with an initial password that the user must change at the first login."""
+
+    initial_password = forms.CharField(
+        label=_("Initial password"),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("The user must choose a new password at the first login."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "title", "email", "phone", "role", "agency", "enterprise"]
+
+    def clean_initial_password(self):
+        value = self.cleaned_data["initial_password"]
+        password_validation.validate_password(value, User(username=self.cleaned_data.get("username", "")))
+        return value
 
 
 @admin.register(User)
@@ -51,17 +68,44 @@ class UserAdmin(admin.ModelAdmin):
         "password_changed_at",
     ]
     readonly_fields = ["last_login", "password_changed_at", "locked_until"]
-    autocomplete_fields = ["agency", "enterprise"]
+    autocomplete_fields = ["enterprise"]
     actions = ["unlock_accounts"]
 
     def get_queryset(self, request):
         return User.objects.visible_to(request.user).select_related("agency", "enterprise")
 
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = UserAddForm
+            kwargs["fields"] = [*UserAddForm.Meta.fields, "initial_password"]
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": [*UserAddForm.Meta.fields, "initial_password"]})]
+        return super().get_fieldsets(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         ro = list(self.readonly_fields)
-        if not request.user.has_perm("accounts.assign_role") and obj is not None:
+        if obj is None:
+            return []
+        if not request.user.has_perm("accounts.assign_role"):
             ro += ["role", "agency", "enterprise"]
         return ro
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "agency":
+            kwargs["queryset"] = (
+                Agency.objects.filter(pk=request.user.agency_id)
+                if request.user.role == Role.AGENCY_ADMIN
+                else Agency.objects.filter(is_active=True).select_related("region")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and request.user.role == Role.AGENCY_ADMIN:
+            kwargs["choices"] = [(Role.AGENCY_STAFF.value, Role.AGENCY_STAFF.label)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request, obj):
@@ -69,9 +113,10 @@ class UserAdmin(admin.ModelAdmin):
         return obj is None or User.objects.editable_by(request.user).filter(pk=obj.pk).exists()
 
     def save_model(self, request, obj, form, change):
-        data = {k: v for k, v in form.cleaned_data.items()}
+        data = dict(form.cleaned_data)
         if not change:
-            created = services.create_user(actor=request.user, data=data)
+            password = data.pop("initial_password")
+            created = services.create_user(actor=request.user, data=data, password=password, must_change=True)
             obj.pk = created.pk
             return
         original = User.objects.get(pk=obj.pk)

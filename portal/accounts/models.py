@@ -140,6 +140,7 @@ class User(AbstractUser):
         permissions = [
             ("assign_role", _("Can assign roles")),
             ("unlock_user", _("Can unlock accounts")),
+            ("view_security_policy", _("Can view the security policy and role permissions")),
         ]
         constraints = [
             models.CheckConstraint(

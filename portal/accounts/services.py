@@ -72,8 +72,10 @@ def change_password(*, actor: User, user: User, new_password: str) -> User:
 
 
 @transaction.atomic
-def create_user(*, actor: User | None, data: dict, password: str | None = None) -> User:
-    """Create an account. Admin duties can only be created by a command (actor None) or a system admin."""
+def create_user(*, actor: User | None, data: dict, password: str | None = None, must_change: bool = False) -> User:
+    """Create an account. Admin duties can only be created by a command (actor None) or a system admin.
+
+    ``must_change``: the password is an initial one the user must replace at the first login."""
     role = data.get("role")
     if actor is not None and role in ADMIN_DUTIES and actor.role != Role.SYSTEM_ADMIN:
         raise PermissionDenied
@@ -84,7 +86,7 @@ def create_user(*, actor: User | None, data: dict, password: str | None = None) 
     if password:
         password_validation.validate_password(password, user)
         user.set_password(password)
-        user.password_changed_at = timezone.now()
+        user.password_changed_at = None if must_change else timezone.now()
     else:
         user.set_unusable_password()
     user.full_clean(exclude=["password"])

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
@@ -55,3 +55,55 @@ class PasswordChangeView(LoginRequiredMixin, FormView):
 
 class ProfileView(LoginRequiredMixin, TemplateView):
     template_name = "accounts/profile.html"
+
+
+class SecurityPolicyView(LoginRequiredMixin, PermissionRequiredMixin, TemplateView):
+    """The policy in force (passwords, lock-out, sessions) and what each role may do, for the 三员."""
+
+    permission_required = "accounts.view_security_policy"
+    template_name = "accounts/security_policy.html"
+
+    def get_context_data(self, **kwargs):
+        from django.apps import apps
+        from django.conf import settings
+
+        from portal.permissions import ROLE_PERMISSIONS
+
+        from .models import Role
+
+        actions = {"view": _("view"), "add": _("add"), "change": _("change"), "delete": _("delete")}
+        rows = []
+        for role in Role:
+            perms = []
+            for perm in sorted(ROLE_PERMISSIONS.get(role.value, ())):
+                app_label, codename = perm.split(".", 1)
+                action, _sep, model_name = codename.partition("_")
+                try:
+                    model = apps.get_model(app_label, model_name)
+                except LookupError:
+                    model = None
+                if model is not None and action in actions:
+                    perms.append(f"{actions[action]}：{model._meta.verbose_name}")
+                else:
+                    perms.append(self._custom_permission_name(app_label, codename))
+            rows.append({"role": role.label, "permissions": perms})
+        policy = [
+            (_("Minimum password length"), 12),
+            (_("Character classes required"), 3),
+            (_("Password expiry (days, 0 = never)"), settings.PASSWORD_EXPIRY_DAYS),
+            (_("Failed logins before lock-out"), settings.LOGIN_FAILURE_LIMIT),
+            (_("Counting window (minutes)"), settings.LOGIN_FAILURE_WINDOW_MINUTES),
+            (_("Lock-out duration (minutes)"), settings.LOGIN_LOCKOUT_MINUTES),
+            (_("Idle session timeout (minutes)"), settings.SESSION_COOKIE_AGE // 60),
+        ]
+        return {**super().get_context_data(**kwargs), "roles": rows, "policy": policy}
+
+    @staticmethod
+    def _custom_permission_name(app_label: str, codename: str) -> str:
+        from django.apps import apps
+
+        for model in apps.get_app_config(app_label).get_models():
+            for code, name in model._meta.permissions:
+                if code == codename:
+                    return str(name)
+        return f"{app_label}.{codename}"

@@ -273,3 +273,46 @@ def test_api_token_respects_lock_out(api_client_for, users):
     assert client.post("/api/v1/accounts/token/", {"username": "staff_a", "password": TEST_PASSWORD}).status_code == 400
     users["staff_a"].refresh_from_db()
     assert users["staff_a"].is_locked
+
+
+@pytest.mark.parametrize(("role", "status"), [("secadmin", 200), ("auditor", 200), ("sysadmin", 200), ("staff_a", 403)])
+def test_security_policy_page(role, status, client_for, users):
+    response = client_for(users[role]).get(reverse("accounts:security_policy"))
+    assert response.status_code == status
+    if status == 200:
+        rows = response.context["roles"]
+        assert len(rows) == len(Role)
+        assert all(row["permissions"] for row in rows)
+
+
+def test_admin_created_account_must_change_the_initial_password(client_for, users):
+    admin_client = client_for(users["admin_a"])
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "xinren",
+            "full_name": "新人",
+            "role": "agency_staff",
+            "agency": users["admin_a"].agency_id,
+            "initial_password": "Chushi-Mima-2026",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    user = User.objects.get(username="xinren")
+    assert user.agency == users["admin_a"].agency and user.password_changed_at is None
+    assert AuditEvent.objects.filter(verb="create", object_id=str(user.pk), actor=users["admin_a"]).exists()
+    from django.test import Client
+
+    newcomer = Client()
+    newcomer.post(reverse("accounts:login"), {"username": "xinren", "password": "Chushi-Mima-2026"})
+    response = newcomer.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:password_change"))
+
+
+def test_agency_admin_cannot_create_accounts_for_another_agency(client_for, users, agency_b):
+    response = client_for(users["admin_a"]).post(
+        "/admin/accounts/user/add/",
+        {"username": "spy", "role": "agency_staff", "agency": agency_b.pk, "initial_password": "Chushi-Mima-2026"},
+    )
+    assert response.status_code == 200  # form error: agency not among the choices
+    assert not User.objects.filter(username="spy").exists()
