@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -95,8 +95,6 @@ class ScopedCreateView(PortalPermissionMixin, CreateView):
         return create_object(actor=self.request.user, model=self.model, data=form.cleaned_data)
 
     def form_valid(self, form):
-        from django.core.exceptions import ValidationError
-
         try:
             self.object = self.create(form)
         except ValidationError as exc:
@@ -117,8 +115,6 @@ class ScopedUpdateView(PortalPermissionMixin, ScopedObjectMixin, UpdateView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def form_valid(self, form):
-        from django.core.exceptions import ValidationError
-
         original = self.model.objects.get(pk=self.object.pk)
         try:
             self.object = update_object(
@@ -222,6 +218,3 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
-
-
-__all__ = ["PermissionDenied"]

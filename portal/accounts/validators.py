@@ -3,7 +3,6 @@
 import string
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 
@@ -31,6 +30,3 @@ class CharacterClassValidator:
             "letters, digits, symbols.",
             self.min_classes,
         ) % {"n": self.min_classes}
-
-
-__all__ = ["CharacterClassValidator", "_"]
