@@ -85,6 +85,9 @@ class ScopedCreateView(PortalPermissionMixin, CreateView):
 
     template_name = "generic/object_form.html"
 
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "model_verbose_name": self.model._meta.verbose_name}
+
     def get_permission_required(self):
         return [f"{self.model._meta.app_label}.add_{self.model._meta.model_name}"]
 

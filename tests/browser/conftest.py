@@ -12,7 +12,9 @@
   (``make chromium`` installs it).
 - ``live_server`` (pytest-django) serves static files through Django's ``StaticFilesHandler``, so Bootstrap
   comes from ``node_modules`` via ``STATICFILES_DIRS``; it also makes each test use a transactional database,
-  so the shared data fixtures of ``tests/conftest.py`` work unchanged.
+  so the shared data fixtures of ``tests/conftest.py`` work unchanged (``audit_trail_flushable`` below lets
+  Django flush the append-only audit table between those tests).
+- ``helpers.py``: ``login(page, live_server, username, password)`` through the real form, ``zh(msgid)``.
 """
 
 from __future__ import annotations

@@ -11,28 +11,23 @@ from playwright.sync_api import Page
 TIMEOUT_MS = 10_000
 
 
-def zh(message: str, **params) -> str:
-    """``message`` as the portal shows it in Simplified Chinese, from whatever catalogue is installed.
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
-    Expectations computed this way hold before and after the zh_Hans catalogue lands; ``chinese_catalogue()``
-    tells the tests when they can also insist on Chinese characters."""
+
+def zh(message: str, **params) -> str:
+    """``message`` as the portal shows it in Simplified Chinese (the installed zh_Hans catalogues).
+
+    Fails if the catalogue does not translate it: every text the browser tests look for must be Chinese."""
     with translation.override("zh-hans"):
         text = translation.gettext(message)
+    assert HAN.search(text), f"no Simplified Chinese translation for {message!r}"
     return text % params if params else text
 
 
-def in_zh(func, *args, **kwargs):
+def in_zh(func, *args, **kwargs) -> str:
     """Call ``func`` (e.g. ``user.get_role_display``) with Simplified Chinese active."""
     with translation.override("zh-hans"):
         return str(func(*args, **kwargs))
-
-
-def chinese_catalogue() -> bool:
-    """True once the project's zh_Hans catalogue translates the shell (the base template's title)."""
-    return zh("Work-injury prevention portal") != "Work-injury prevention portal"
-
-
-HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def login(page: Page, live_server, username: str, password: str) -> None:
