@@ -1,0 +1,290 @@
+"""Shared helpers of the bench/ scripts: a throwaway database, Django set-up, timing and the result table.
+
+Nothing here touches the developer's database: SQLite runs in a file in a fresh temporary directory, and
+PostgreSQL in a database named ``<name>_bench`` that is created at the start and dropped at the end (also after
+an error, Ctrl-C or SIGTERM).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import re
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "postgis"}
+BENCH_SUFFIX = "_bench"
+
+
+# --- the throwaway database ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchDatabase:
+    url: str  # the DATABASE_URL the benchmark uses
+    tmpdir: Path  # scratch directory (SQLite file, PORTAL_VAR_DIR), removed at the end
+    label: str  # one line for the report
+
+    @property
+    def is_postgres(self) -> bool:
+        return urlsplit(self.url).scheme in POSTGRES_SCHEMES
+
+
+@contextlib.contextmanager
+def throwaway_database(url: str | None) -> Iterator[BenchDatabase]:
+    """A database for one benchmark run, removed afterwards whatever happens.
+
+    ``url`` None or SQLite: a new SQLite file in a temporary directory (the path of a given SQLite URL is ignored,
+    so ``var/portal.sqlite3`` is never opened). PostgreSQL: the database of ``url`` with ``_bench`` appended,
+    dropped if left over by an aborted run, created, and dropped again at the end.
+    """
+    tmpdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+    try:
+        with _terminate_raises_exit():
+            scheme = urlsplit(url).scheme if url else "sqlite"
+            if scheme in POSTGRES_SCHEMES:
+                with _throwaway_postgres(url) as (bench_url, label):
+                    yield BenchDatabase(bench_url, tmpdir, label)
+            elif scheme.startswith("sqlite") or scheme == "spatialite":
+                path = tmpdir / "bench.sqlite3"
+                yield BenchDatabase(f"sqlite:///{path}", tmpdir, f"SQLite {path} (throwaway file)")
+            else:
+                raise SystemExit(f"bench: unsupported DATABASE_URL scheme {scheme!r} (SQLite or PostgreSQL)")
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _terminate_raises_exit():
+    """SIGTERM becomes SystemExit, so that ``finally`` blocks (dropping the database) run."""
+
+    def handler(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _libpq_url(parts, dbname: str) -> str:
+    return urlunsplit(parts._replace(scheme="postgresql", path="/" + dbname))
+
+
+@contextlib.contextmanager
+def _throwaway_postgres(url: str):
+    import psycopg2
+    from psycopg2 import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") or "postgres"
+    bench_name = name if name.endswith(BENCH_SUFFIX) else name + BENCH_SUFFIX
+    ident = sql.Identifier(bench_name)
+
+    def admin(statement) -> None:
+        # The maintenance database if we may connect to it, else the database the URL names.
+        try:
+            conn = psycopg2.connect(_libpq_url(parts, "postgres"), connect_timeout=10)
+        except psycopg2.OperationalError:
+            conn = psycopg2.connect(_libpq_url(parts, name), connect_timeout=10)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(statement)
+        finally:
+            conn.close()
+
+    def drop() -> None:
+        try:
+            admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+        except psycopg2.errors.SyntaxError:  # PostgreSQL < 13
+            admin(sql.SQL("DROP DATABASE IF EXISTS {}").format(ident))
+
+    drop()
+    admin(sql.SQL("CREATE DATABASE {}").format(ident))
+    try:
+        yield _libpq_url(parts, bench_name), f"PostgreSQL database {bench_name!r} (created now, dropped at the end)"
+    finally:
+        _close_django_connections()
+        drop()
+
+
+def _close_django_connections() -> None:
+    if "django.db" not in sys.modules:
+        return
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+
+
+# --- Django --------------------------------------------------------------------------------------------------
+
+
+def setup_django(db: BenchDatabase) -> None:
+    """Configure Django on the throwaway database (settings from the environment, as in production), migrate.
+
+    DEBUG is switched off after set-up, as in production: the debug cursor would otherwise record every query.
+    """
+    if str(REPO_DIR) not in sys.path:
+        sys.path.insert(0, str(REPO_DIR))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    os.environ["DATABASE_URL"] = db.url
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"
+    os.environ["PORTAL_VAR_DIR"] = str(db.tmpdir / "var")  # broker folder, static root: not the developer's var/
+    os.environ["STATIC_ROOT"] = str(db.tmpdir / "static")
+    os.environ["MEDIA_ROOT"] = str(db.tmpdir / "media")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.DEBUG = False
+    if "testserver" not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def analyze() -> None:
+    """Planner statistics after a bulk load: ANALYZE on SQLite, VACUUM ANALYZE on PostgreSQL (the visibility map
+    that index-only scans need is what autovacuum maintains on a live database)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+def explain(sql: str, *, analyze_pg: bool = True) -> list[str]:
+    """The plan of a complete SQL statement: EXPLAIN (ANALYZE, BUFFERS) on PostgreSQL, EXPLAIN QUERY PLAN on
+    SQLite (tree-drawn like the sqlite3 shell)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze_pg else "EXPLAIN ") + sql)
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute("EXPLAIN QUERY PLAN " + sql)
+        rows = cursor.fetchall()  # (id, parent, notused, detail)
+    depth = {0: -1}
+    lines = []
+    for node_id, parent, _unused, detail in rows:
+        depth[node_id] = depth.get(parent, -1) + 1
+        lines.append("  " * depth[node_id] + "-- " + detail)
+    return lines
+
+
+_ESTIMATE = re.compile(r"\(cost=[^)]* rows=(\d+) [^)]*\) \(actual time=[^)]* rows=(\d+) loops=(\d+)\)")
+
+
+def misestimates(plan: list[str], *, factor: float = 10, min_rows: int = 1000) -> list[str]:
+    """Nodes of a PostgreSQL EXPLAIN ANALYZE that returned ``factor`` times more rows than estimated (and at least
+    ``min_rows``): too low an estimate makes the planner fetch-and-sort or nest loops where it should not.
+    Over-estimates are left out (a node under a LIMIT stops early by design)."""
+    found = []
+    for line in plan:
+        m = _ESTIMATE.search(line)
+        if m:
+            estimated, actual = int(m.group(1)), int(m.group(2))
+            if actual >= min_rows and actual >= factor * max(1, estimated):
+                found.append(f"estimated {estimated:,} rows, actual {actual:,}: {line.strip()}")
+    return found
+
+
+# --- timing --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Timing:
+    name: str
+    samples: list[float] = field(default_factory=list)  # seconds
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.samples) * 1000
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.samples, 0.95) * 1000
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """Nearest-rank percentile (p95 of 20 samples is the 19th smallest)."""
+    ordered = sorted(samples)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def measure(scenarios: dict[str, Callable[[], object]], *, repeat: int, warmup: int = 2) -> dict[str, Timing]:
+    """Time each scenario ``repeat`` times with ``time.perf_counter`` after ``warmup`` untimed rounds.
+
+    The scenarios run interleaved (one round = each scenario once), so that a change in machine load during the
+    run affects a scenario and its peers alike and the ratios stay fair.
+    """
+    for _ in range(warmup):
+        for fn in scenarios.values():
+            fn()
+    timings = {key: Timing(key) for key in scenarios}
+    for _ in range(repeat):
+        for key, fn in scenarios.items():
+            start = time.perf_counter()
+            fn()
+            timings[key].samples.append(time.perf_counter() - start)
+    return timings
+
+
+_LITERALS = re.compile(r"'(?:[^']|'')*'|\b\d+\b")
+
+
+def query_shapes(captured: list[dict]) -> dict[str, int]:
+    """How often each statement shape (literals blanked) ran: more than once in one request hints at N+1 or at
+    the same value computed twice. Transaction control (BEGIN, COMMIT, SAVEPOINT ...) is left out."""
+    shapes: dict[str, int] = {}
+    for q in captured:
+        if not q["sql"].lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            continue
+        shape = _LITERALS.sub("?", q["sql"])
+        shapes[shape] = shapes.get(shape, 0) + 1
+    return shapes
+
+
+# --- output --------------------------------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def format_table(headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset()) -> str:
+    """A plain-text table; columns whose index is in ``right`` are right-aligned."""
+    widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells):
+        out = []
+        for i, cell in enumerate(cells):
+            pad = " " * (widths[i] - _width(str(cell)))
+            out.append(pad + str(cell) if i in right else str(cell) + pad)
+        return " | ".join(out).rstrip()
+
+    rule = "-+-".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def section(title: str) -> None:
+    print(f"\n== {title} " + "=" * max(0, 100 - len(title)), flush=True)
