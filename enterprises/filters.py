@@ -16,7 +16,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     )
     industry = django_filters.ModelChoiceFilter(
         label=_("Industry (with sub-industries)"),
-        queryset=Industry.objects.exclude(level="class"),
+        queryset=Industry.objects.filter(level__in=["section", "division"]),
         method="in_subtree",
     )
 

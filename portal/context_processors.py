@@ -5,6 +5,15 @@ from django.utils.translation import gettext_lazy as _
 
 
 def shell(request):
+    # django-tables2 renders the table with the request, which runs the context processors again: compute once.
+    cached = getattr(request, "_portal_shell", None)
+    if cached is not None:
+        return cached
+    request._portal_shell = _shell(request)
+    return request._portal_shell
+
+
+def _shell(request):
     user = getattr(request, "user", None)
     nav = []
     unread = 0

@@ -43,7 +43,8 @@ class ScopedObjectMixin:
 class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
     """List with filters (django-filter) and a sortable, paginated table (django-tables2)."""
 
-    paginate_by = 25
+    # django-tables2 paginates (and counts) the table; Django's own list pagination would count the scope twice.
+    table_pagination = {"per_page": 25}
     template_name = "generic/object_list.html"
 
     def get_permission_required(self):

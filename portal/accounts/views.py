@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMix
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy
 from django.views.generic import FormView, TemplateView
 
 from . import services
@@ -71,7 +72,12 @@ class SecurityPolicyView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVi
 
         from .models import Role
 
-        actions = {"view": _("view"), "add": _("add"), "change": _("change"), "delete": _("delete")}
+        actions = {
+            "view": pgettext_lazy("permission", "view"),
+            "add": pgettext_lazy("permission", "add"),
+            "change": pgettext_lazy("permission", "change"),
+            "delete": pgettext_lazy("permission", "delete"),
+        }
         rows = []
         for role in Role:
             perms = []
@@ -83,7 +89,10 @@ class SecurityPolicyView(LoginRequiredMixin, PermissionRequiredMixin, TemplateVi
                 except LookupError:
                     model = None
                 if model is not None and action in actions:
-                    perms.append(f"{actions[action]}：{model._meta.verbose_name}")
+                    perms.append(
+                        pgettext("permission", "%(action)s %(model)s")
+                        % {"action": actions[action], "model": model._meta.verbose_name}
+                    )
                 else:
                     perms.append(self._custom_permission_name(app_label, codename))
             rows.append({"role": role.label, "permissions": perms})

@@ -101,3 +101,16 @@ def test_openapi_schema_is_valid_and_warning_free(tmp_path):
     out = tmp_path / "schema.yaml"
     call_command("spectacular", "--file", str(out), "--validate", "--fail-on-warn")
     assert "/api/v1/enterprises/enterprises/" in out.read_text()
+
+
+def test_list_page_counts_the_scope_once(client_for, users, enterprise_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(users["staff_a"])
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("enterprises:enterprise_list")).status_code == 200
+    counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] and "enterprises_enterprise" in q["sql"]]
+    assert len(counts) == 1, counts
+    unread = [q["sql"] for q in ctx.captured_queries if "notifications_notification" in q["sql"]]
+    assert len(unread) == 1, unread

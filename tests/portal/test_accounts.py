@@ -316,3 +316,11 @@ def test_agency_admin_cannot_create_accounts_for_another_agency(client_for, user
     )
     assert response.status_code == 200  # form error: agency not among the choices
     assert not User.objects.filter(username="spy").exists()
+
+
+def test_too_short_password_message_is_chinese():
+    from django.utils.translation import override
+
+    with override("zh-hans"), pytest.raises(ValidationError) as exc:
+        password_validation.validate_password("Ab1-short")
+    assert "密码太短，至少需要 12 个字符。" in exc.value.messages
