@@ -6,23 +6,14 @@ from django.utils import timezone
 from enterprises.models import Enterprise
 from portal.accounts.models import Agency, Role, User
 from portal.reference.models import Industry, Region
+from portal.reference.validators import build_credit_code
 
 TEST_PASSWORD = "Gongshang-Yufang-2026"
 
 
 def credit_code(seed: int) -> str:
     """A valid 统一社会信用代码 (GB 32100) built from a number, for unique test enterprises."""
-    chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    org_weights = [3, 7, 9, 10, 5, 8, 4, 2]
-    body = f"{seed:08d}"[-8:]
-    s = sum(int(c) * w for c, w in zip(body, org_weights, strict=True))
-    c9 = 11 - s % 11
-    org = body + ("0" if c9 == 11 else "X" if c9 == 10 else str(c9))
-    code17 = "91330784" + org[:8] + org[8]
-    code17 = code17[:17]
-    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    total = sum(chars.index(c) * w for c, w in zip(code17, weights, strict=True))
-    return code17 + chars[(31 - total % 31) % 31]
+    return build_credit_code("330784", f"{seed:08d}"[-8:])
 
 
 class RegionFactory(factory.django.DjangoModelFactory):

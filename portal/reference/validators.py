@@ -47,6 +47,15 @@ def org_code_check_char(body8: str) -> str:
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
+def build_credit_code(region_code: str, org_body: str, *, authority: str = "9", kind: str = "1") -> str:
+    """A valid 统一社会信用代码 from its parts: registration authority (9 = 市场监管), kind (1 = enterprise),
+    the 6-digit region code and the first 8 characters of the organisation code (check characters added).
+    Used for demo data and tests."""
+    org = org_body + org_code_check_char(org_body)
+    first17 = authority + kind + region_code + org
+    return first17 + credit_code_check_char(first17)
+
+
 def validate_credit_code(value: str) -> None:
     """Validate a 统一社会信用代码 (GB 32100-2015).
 

@@ -195,3 +195,10 @@ def test_id_format(value, code):
 def test_region_check_is_skipped_when_table_is_empty():
     HistoricalRegionCode.objects.all().delete()
     validate_id_number(make_id("123456", "19900101"))
+
+
+def test_build_credit_code_makes_valid_codes():
+    from portal.reference.validators import build_credit_code, validate_credit_code
+
+    for body in ["MA000101", "12345678", "00000001", "MA28ABCD"]:
+        validate_credit_code(build_credit_code("330784", body))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from enterprises.models import Enterprise
 from portal.accounts.models import Agency, Role, User
 from portal.reference.models import Industry, Region
+from portal.reference.validators import build_credit_code
 
 DEMO_REGION = "330784"
 DEMO_PASSWORD = "Yufang@2026demo"  # noqa: S105 - documented in README for the demo region only
@@ -52,20 +53,9 @@ ACCOUNTS = [
     ("shenji", Role.AUDITOR, None, None, "何平", "审计管理员"),
 ]
 
-_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-
 
 def demo_credit_code(region_code: str, serial: int) -> str:
-    """A GB 32100 valid credit code: 9 (工商) 1 (企业), region, organisation code with its check digit."""
-    body = f"MA{serial:06d}"[:8]
-    org_weights = [3, 7, 9, 10, 5, 8, 4, 2]
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(body, org_weights, strict=True))
-    check = 11 - total % 11
-    org = body + ("0" if check == 11 else "X" if check == 10 else str(check))
-    code17 = "91" + region_code + org
-    weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(code17, weights, strict=True))
-    return code17 + _CREDIT_CHARS[(31 - total % 31) % 31]
+    return build_credit_code(region_code, f"MA{serial:06d}")
 
 
 class Command(BaseCommand):
