@@ -468,3 +468,26 @@ def test_admin_pages(admin_client):
         "/admin/reference/industryflag/add/", {"kind": "key", "label": "错误", "code_prefix": "ZZ", "note": ""}
     )
     assert response.status_code == 200 and not IndustryFlag.objects.filter(code_prefix="ZZ").exists()
+
+
+# --- demo region (needs the real reference data loaded above) ------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_load_demo_makes_valid_data_once():
+    from django.core.management import call_command
+
+    from enterprises.models import Enterprise
+    from portal.accounts.models import Agency, Role, User
+
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())
+    assert Agency.objects.filter(region__code="330784").count() == 8
+    assert Enterprise.objects.count() == 10
+    for enterprise in Enterprise.objects.all():
+        enterprise.full_clean()
+        assert enterprise.region.parent.code == "330784"
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    for user in User.objects.all():
+        user.full_clean(exclude=["password"])
+        assert user.check_password("Yufang@2026demo")
