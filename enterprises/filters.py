@@ -31,6 +31,7 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         if user is not None and user.is_authenticated and user.region is not None:
             regions = regions.subtree(user.region)
         self.filters["region"].queryset = regions
+        self.form.fields["industry"].label_from_instance = lambda i: f"{i.code} {i.name}"
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -17,6 +17,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from portal import audit, todos
+from portal.forms import style_fields
 from portal.permissions import get_visible_or_404
 from portal.services import create_object, delete_object, update_object
 
@@ -59,6 +60,8 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         from django.urls import reverse
 
         ctx = super().get_context_data(**kwargs)
+        if ctx.get("filter") is not None:
+            style_fields(ctx["filter"].form)
         ctx["list_title"] = self.model._meta.verbose_name_plural
         opts = self.model._meta
         if self.add_url_name and self.request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
