@@ -57,13 +57,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class JobOutboxAdmin(ReadOnlyAdmin):
     list_display = ["task_name", "created_at", "attempts", "sent_at", "error"]
 
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.role == "system_admin"
-
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["hostname", "at"]
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.role == "system_admin"

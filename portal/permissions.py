@@ -77,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "accounts.add_agency",
         "accounts.change_agency",
         "accounts.view_security_policy",
+        "portal.view_joboutbox",
+        "portal.view_workerheartbeat",
     }
     | _EDIT_REFERENCE,
     "security_admin": _ALL_USERS

@@ -141,3 +141,8 @@ def test_api_schema_and_docs_need_login(client, users, client_for):
     docs = logged_in.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+@pytest.mark.parametrize(("role", "status"), [("sysadmin", 200), ("secadmin", 403), ("auditor", 403)])
+def test_only_system_admin_sees_the_job_outbox(role, status, users, client_for):
+    assert client_for(users[role]).get("/admin/portal/joboutbox/").status_code == status
