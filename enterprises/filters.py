@@ -20,9 +20,15 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         method="in_subtree",
     )
 
+    flag = django_filters.ChoiceFilter(
+        label=_("Industry group"),
+        choices=[("key", _("Key industry")), ("dust", _("Dust industry"))],
+        method="by_flag",
+    )
+
     class Meta:
         model = Enterprise
-        fields = ["q", "region", "industry"]
+        fields = ["q", "region", "industry", "flag", "scale", "status"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -36,6 +42,13 @@ class EnterpriseFilterSet(django_filters.FilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(name__icontains=value) | Q(credit_code=value.upper())) if value else queryset
+
+    def by_flag(self, queryset, name, value):
+        if not value:
+            return queryset
+        user = getattr(self.request, "user", None)
+        region = user.region if user is not None and user.is_authenticated else None
+        return queryset.flagged(value, region)
 
     def in_subtree(self, queryset, name, value):
         return queryset.filter(**{f"{name}__path__startswith": value.path}) if value else queryset

@@ -1,11 +1,29 @@
 """Enterprises (用人单位台账): the employers every agency records and every case belongs to."""
 
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.permissions import ScopedQuerySet
+from portal.reference.models import industry_flag_q, industry_flag_rules, is_industry_flagged, risk_class_for
 from portal.reference.validators import validate_credit_code
+
+
+class EnterpriseScale(models.TextChoices):
+    """Enterprise size (工信部联企业〔2011〕300号)."""
+
+    LARGE = "large", _("Large")
+    MEDIUM = "medium", _("Medium")
+    SMALL = "small", _("Small")
+    MICRO = "micro", _("Micro")
+
+
+class EnterpriseStatus(models.TextChoices):
+    OPERATING = "operating", _("Operating")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Deregistered")
 
 
 class EnterpriseQuerySet(ScopedQuerySet):
@@ -14,6 +32,11 @@ class EnterpriseQuerySet(ScopedQuerySet):
 
     def in_industry(self, industry):
         return self.filter(industry__path__startswith=industry.path)
+
+    def flagged(self, kind: str, region=None):
+        """Enterprises whose industry is flagged ``kind`` ("key" 重点行业 / "dust" 涉尘行业) under ``region``'s
+        rules (nearest region first, national rules otherwise)."""
+        return self.filter(industry_flag_q(kind, region, field="industry__code"))
 
 
 class Enterprise(models.Model):
@@ -30,6 +53,14 @@ class Enterprise(models.Model):
         "reference.Industry", verbose_name=_("industry"), on_delete=models.PROTECT, related_name="enterprises"
     )
     address = models.CharField(_("address"), max_length=200, blank=True)
+    scale = models.CharField(_("scale"), max_length=10, choices=EnterpriseScale.choices, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    safety_contact_name = models.CharField(_("safety officer"), max_length=50, blank=True)
+    safety_contact_phone = models.CharField(_("safety officer phone"), max_length=40, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=EnterpriseStatus.choices, default=EnterpriseStatus.OPERATING
+    )
     owner_agency = models.ForeignKey(
         "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="enterprises"
     )
@@ -45,6 +76,7 @@ class Enterprise(models.Model):
         verbose_name = _("enterprise")
         verbose_name_plural = _("enterprises")
         ordering = ["name"]
+        indexes = [models.Index(fields=["region", "name"]), models.Index(fields=["industry", "name"])]
 
     def __str__(self):
         return self.name
@@ -55,3 +87,81 @@ class Enterprise(models.Model):
 
     def get_absolute_url(self):
         return reverse("enterprises:enterprise_detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.industry_id and self.industry.level != "class":
+            raise ValidationError({"industry": _("Choose an industry class (the four-digit GB/T 4754 code).")})
+        if self.region_id and self.region.level not in ("county", "town", "zone"):
+            raise ValidationError({"region": _("Choose a county, a town or street, or a user-defined zone.")})
+
+    def is_flagged(self, kind: str) -> bool:
+        """Key (重点行业) or dust (涉尘行业) industry, by the rules of the enterprise's own region."""
+        return is_industry_flagged(self.industry.code, kind, self.region, rules=industry_flag_rules(kind, self.region))
+
+    @property
+    def is_key_industry(self) -> bool:
+        return self.is_flagged("key")
+
+    @property
+    def is_dust_industry(self) -> bool:
+        return self.is_flagged("dust")
+
+    @property
+    def risk_class(self):
+        return risk_class_for(self.industry)
+
+
+class InsuranceSnapshotQuerySet(ScopedQuerySet):
+    pass
+
+
+class InsuranceSnapshot(models.Model):
+    """Work-injury insurance figures of one enterprise for one quarter: the denominator of every incidence rate
+    (insured employees) and the input of the floating-rate check (premium paid against fund payout)."""
+
+    enterprise = models.ForeignKey(
+        Enterprise, verbose_name=_("enterprise"), on_delete=models.CASCADE, related_name="insurance_snapshots"
+    )
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    quarter = models.PositiveSmallIntegerField(_("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)])
+    insured_employees = models.PositiveIntegerField(_("insured employees"))
+    premium_paid = models.DecimalField(
+        _("premium paid (yuan)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    fund_payout = models.DecimalField(
+        _("fund payout (yuan)"), max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = InsuranceSnapshotQuerySet.as_manager()
+    scope_region = "enterprise__region"
+    scope_owner = "owner_agency"
+    scope_enterprise = "enterprise"
+
+    class Meta:
+        verbose_name = _("insurance snapshot")
+        verbose_name_plural = _("insurance snapshots")
+        ordering = ["enterprise", "-year", "-quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "quarter"], name="insurance_one_per_quarter"),
+            models.CheckConstraint(condition=models.Q(quarter__gte=1, quarter__lte=4), name="insurance_quarter_1_4"),
+            models.CheckConstraint(
+                condition=models.Q(premium_paid__gte=0, fund_payout__gte=0), name="insurance_amounts_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.enterprise} {self.year}Q{self.quarter}"
+
+    def get_absolute_url(self):
+        return self.enterprise.get_absolute_url()
+
+    @property
+    def payout_ratio(self):
+        """支缴率: fund payout / premium paid (None without premium)."""
+        return None if not self.premium_paid else self.fund_payout / self.premium_paid

@@ -12,5 +12,5 @@ class EnterpriseTable(tables.Table):
 
     class Meta:
         model = Enterprise
-        fields = ["name", "credit_code", "region", "industry", "owner_agency"]
+        fields = ["name", "credit_code", "region", "industry", "scale", "status", "owner_agency"]
         attrs = {"class": "table table-sm table-hover align-middle"}

@@ -9,4 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.EnterpriseDetailView.as_view(), name="enterprise_detail"),
     path("<int:pk>/edit/", views.EnterpriseUpdateView.as_view(), name="enterprise_edit"),
     path("<int:pk>/delete/", views.EnterpriseDeleteView.as_view(), name="enterprise_delete"),
+    path("<int:pk>/insurance/add/", views.InsuranceSnapshotCreateView.as_view(), name="insurancesnapshot_add"),
+    path("insurance/<int:pk>/edit/", views.InsuranceSnapshotUpdateView.as_view(), name="insurancesnapshot_edit"),
+    path("insurance/<int:pk>/delete/", views.InsuranceSnapshotDeleteView.as_view(), name="insurancesnapshot_delete"),
 ]

@@ -1,11 +1,12 @@
 from django.urls import reverse, reverse_lazy
 
 from portal import views as generic
+from portal.permissions import get_visible_or_404
 from portal.services import create_object
 
 from .filters import EnterpriseFilterSet
-from .forms import EnterpriseForm
-from .models import Enterprise
+from .forms import EnterpriseForm, InsuranceSnapshotForm
+from .models import Enterprise, InsuranceSnapshot
 from .tables import EnterpriseTable
 
 
@@ -22,6 +23,21 @@ class EnterpriseListView(generic.ScopedListView):
 class EnterpriseDetailView(generic.ScopedDetailView):
     model = Enterprise
     template_name = "enterprises/enterprise_detail.html"
+
+    def get_queryset(self):
+        return Enterprise.objects.select_related("region", "industry", "owner_agency")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["snapshots"] = (
+            InsuranceSnapshot.objects.visible_to(user).filter(enterprise=self.object).select_related("owner_agency")
+        )
+        ctx["editable_snapshot_ids"] = set(
+            InsuranceSnapshot.objects.editable_by(user).filter(enterprise=self.object).values_list("pk", flat=True)
+        )
+        ctx["can_add_snapshot"] = user.has_perm("enterprises.add_insurancesnapshot") and user.is_agency_user
+        return ctx
 
 
 class EnterpriseCreateView(generic.ScopedCreateView):
@@ -48,3 +64,48 @@ class EnterpriseUpdateView(generic.ScopedUpdateView):
 class EnterpriseDeleteView(generic.ScopedDeleteView):
     model = Enterprise
     success_url = reverse_lazy("enterprises:enterprise_list")
+
+
+class InsuranceSnapshotCreateView(generic.ScopedCreateView):
+    """Record one quarter's insurance figures for an enterprise the user can see."""
+
+    model = InsuranceSnapshot
+    form_class = InsuranceSnapshotForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.enterprise = get_visible_or_404(Enterprise, request.user, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "enterprise": self.enterprise}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "parent": self.enterprise}
+
+    def create(self, form):
+        return create_object(
+            actor=self.request.user,
+            model=InsuranceSnapshot,
+            data=form.cleaned_data,
+            enterprise=self.enterprise,
+            owner_agency=self.request.user.agency,
+        )
+
+    def get_success_url(self):
+        return self.enterprise.get_absolute_url()
+
+
+class InsuranceSnapshotUpdateView(generic.ScopedUpdateView):
+    model = InsuranceSnapshot
+    form_class = InsuranceSnapshotForm
+
+    def get_success_url(self):
+        return self.object.enterprise.get_absolute_url()
+
+
+class InsuranceSnapshotDeleteView(generic.ScopedDeleteView):
+    model = InsuranceSnapshot
+
+    def get_success_url(self):
+        return self.object.enterprise.get_absolute_url()

@@ -54,10 +54,9 @@ _EDIT_REFERENCE = {
 } | {"reference.add_region", "reference.change_region"}
 _ALL_USERS = {"notifications.view_notification"} | _READ_REFERENCE
 _ENTERPRISE_RW = {
-    "enterprises.view_enterprise",
-    "enterprises.add_enterprise",
-    "enterprises.change_enterprise",
-    "enterprises.delete_enterprise",
+    f"enterprises.{action}_{model}"
+    for model in ("enterprise", "insurancesnapshot")
+    for action in ("view", "add", "change", "delete")
 }
 _AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | {"accounts.view_agency"}
 
@@ -65,7 +64,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "agency_staff": _AGENCY_STAFF,
     "agency_admin": _AGENCY_STAFF | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
     "secretariat": _AGENCY_STAFF,
-    "safety_officer": _ALL_USERS | {"enterprises.view_enterprise"},
+    "safety_officer": _ALL_USERS | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot"},
     "expert": _ALL_USERS,
     # 三员: accounts / roles and security policy / audit. None of them reads business data.
     "system_admin": _ALL_USERS

@@ -1,8 +1,9 @@
 from rest_framework import serializers
 
 from portal.api import ModelCleanSerializer
+from portal.reference.models import Region
 
-from ..models import Enterprise
+from ..models import Enterprise, InsuranceSnapshot
 
 
 class EnterpriseSerializer(ModelCleanSerializer):
@@ -25,3 +26,36 @@ class EnterpriseSerializer(ModelCleanSerializer):
             "updated_at",
         ]
         read_only_fields = ["owner_agency", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.region is not None and "region" in self.fields:
+            # An agency records enterprises of its own region subtree only (as in the form).
+            self.fields["region"].queryset = Region.objects.subtree(user.region)
+
+
+class InsuranceSnapshotSerializer(ModelCleanSerializer):
+    class Meta:
+        model = InsuranceSnapshot
+        fields = [
+            "id",
+            "enterprise",
+            "year",
+            "quarter",
+            "insured_employees",
+            "premium_paid",
+            "fund_payout",
+            "owner_agency",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["owner_agency", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and "enterprise" in self.fields:
+            # Only enterprises the caller can see: another county's looks the same as one that does not exist.
+            self.fields["enterprise"].queryset = Enterprise.objects.visible_to(request.user)

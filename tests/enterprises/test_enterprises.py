@@ -114,3 +114,24 @@ def test_list_page_counts_the_scope_once(client_for, users, enterprise_a):
     assert len(counts) == 1, counts
     unread = [q["sql"] for q in ctx.captured_queries if "notifications_notification" in q["sql"]]
     assert len(unread) == 1, unread
+
+
+def test_form_refuses_a_region_outside_the_users_county(client_for, users, regions, industry):
+    response = client_for(users["staff_a"]).post(
+        reverse("enterprises:enterprise_add"),
+        {"credit_code": credit_code(780), "name": "越界公司", "region": regions["b"].pk, "industry": industry.pk},
+    )
+    assert response.status_code == 200
+    assert "region" in response.context["form"].errors
+    assert not Enterprise.objects.filter(name="越界公司").exists()
+
+
+def test_api_refuses_a_region_outside_the_users_county(api_client_for, users, regions, industry):
+    response = api_client_for(users["staff_a"]).post(
+        "/api/v1/enterprises/enterprises/",
+        {"credit_code": credit_code(781), "name": "越界公司", "region": regions["b"].pk, "industry": industry.pk},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "region" in response.json()
+    assert not Enterprise.objects.filter(name="越界公司").exists()

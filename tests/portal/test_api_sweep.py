@@ -28,10 +28,19 @@ def _model(view):
 
 @pytest.fixture
 def populated(users, enterprise_a, enterprise_b):
+    from enterprises.models import InsuranceSnapshot
     from portal import audit
     from portal.notifications.services import notify
 
     notify(recipients=[users["staff_a"]], title="A 的消息", email=False)
+    InsuranceSnapshot.objects.create(
+        enterprise=enterprise_a,
+        year=2025,
+        quarter=1,
+        insured_employees=10,
+        premium_paid=100,
+        owner_agency=enterprise_a.owner_agency,
+    )
     audit.record(actor=users["staff_a"], verb="login", obj=users["staff_a"])
     return users
 

@@ -49,6 +49,7 @@ def test_create_update_delete_record_old_and_new_values(client_for, users, regio
             "region": regions["a"].pk,
             "industry": industry.pk,
             "address": "",
+            "status": "operating",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -65,6 +66,7 @@ def test_create_update_delete_record_old_and_new_values(client_for, users, regio
             "region": regions["a"].pk,
             "industry": industry.pk,
             "address": "东城街道",
+            "status": "operating",
         },
     )
     updated = AuditEvent.objects.get(verb="update", object_id=str(enterprise.pk))

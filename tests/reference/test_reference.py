@@ -484,6 +484,11 @@ def test_load_demo_makes_valid_data_once():
     call_command("load_demo", stdout=io.StringIO())
     assert Agency.objects.filter(region__code="330784").count() == 8
     assert Enterprise.objects.count() == 10
+    from enterprises.models import InsuranceSnapshot
+
+    assert InsuranceSnapshot.objects.filter(year=2024).count() == 40  # four quarters for each enterprise
+    for snapshot in InsuranceSnapshot.objects.all()[:20]:
+        snapshot.full_clean()
     for enterprise in Enterprise.objects.all():
         enterprise.full_clean()
         assert enterprise.region.parent.code == "330784"

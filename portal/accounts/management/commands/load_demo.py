@@ -25,19 +25,20 @@ AGENCIES = [
     ("永康市总工会", "union", False),
 ]
 
-# (name, GB/T 4754 class, serial for the credit code, town index)
+# (name, GB/T 4754 class, serial for the credit code, town index, scale, employees, legal representative)
 ENTERPRISES = [
-    ("永康市东城五金制品有限公司", "3389", 101, 0),
-    ("浙江永康电动工具制造有限公司", "3465", 102, 1),
-    ("永康市西城不锈钢制品厂", "3381", 103, 2),
-    ("永康市江南汽车配件有限公司", "3670", 104, 3),
-    ("永康市芝英铸造有限公司", "3391", 105, 4),
-    ("永康市古山建筑工程有限公司", "4790", 106, 5),
-    ("永康市石柱门业有限公司", "3312", 107, 6),
-    ("永康市象珠家具有限公司", "2110", 108, 7),
-    ("永康市龙山运输有限公司", "5431", 109, 8),
-    ("永康市方岩石材加工厂", "3032", 110, 9),
+    ("永康市东城五金制品有限公司", "3389", 101, 0, "small", 86, "胡建平"),
+    ("浙江永康电动工具制造有限公司", "3465", 102, 1, "medium", 420, "应志明"),
+    ("永康市西城不锈钢制品厂", "3381", 103, 2, "small", 64, "程卫东"),
+    ("永康市江南汽车配件有限公司", "3670", 104, 3, "medium", 310, "徐国华"),
+    ("永康市芝英铸造有限公司", "3391", 105, 4, "small", 95, "李永康"),
+    ("永康市古山建筑工程有限公司", "4790", 106, 5, "medium", 260, "吕海峰"),
+    ("永康市石柱门业有限公司", "3312", 107, 6, "large", 1280, "施金龙"),
+    ("永康市象珠家具有限公司", "2110", 108, 7, "small", 58, "朱晓燕"),
+    ("永康市龙山运输有限公司", "5431", 109, 8, "micro", 18, "陈立新"),
+    ("永康市方岩石材加工厂", "3032", 110, 9, "micro", 16, "金德胜"),
 ]
+FIRST_INSURANCE_YEAR = 2024
 
 # (username, role, agency index or None, enterprise index or None, full name, title)
 ACCOUNTS = [
@@ -76,7 +77,7 @@ class Command(BaseCommand):
             for name, kind, lead in AGENCIES
         ]
         enterprises = []
-        for name, industry_code, serial, town_index in ENTERPRISES:
+        for name, industry_code, serial, town_index, scale, employees, legal in ENTERPRISES:
             industry = Industry.objects.get(code=industry_code)
             enterprise, _ = Enterprise.objects.get_or_create(
                 credit_code=demo_credit_code(DEMO_REGION, serial),
@@ -85,9 +86,16 @@ class Command(BaseCommand):
                     "industry": industry,
                     "region": towns[town_index % len(towns)],
                     "owner_agency": agencies[0],
+                    "scale": scale,
+                    "employees": employees,
+                    "legal_representative": legal,
                 },
             )
+            if enterprise.employees is None:  # created by an earlier version of this command
+                enterprise.scale, enterprise.employees, enterprise.legal_representative = scale, employees, legal
+                enterprise.save(update_fields=["scale", "employees", "legal_representative"])
             enterprises.append(enterprise)
+        snapshots = self.insurance_snapshots(enterprises, agencies[0])
         created = 0
         for username, role, agency_index, enterprise_index, full_name, title in ACCOUNTS:
             if User.objects.filter(username=username).exists():
@@ -108,5 +116,47 @@ class Command(BaseCommand):
             created += 1
         self.stdout.write(
             f"demo region {region.name}: {len(agencies)} agencies, {len(enterprises)} enterprises, "
+            f"{snapshots} new insurance quarters, "
             f"{created} new accounts (password {DEMO_PASSWORD})"
         )
+
+    @staticmethod
+    def insurance_snapshots(enterprises, agency) -> int:
+        """Quarterly insurance figures from 2024 to the last complete quarter: most employees insured, premium
+        by payroll and the industry's national base rate, a payout in some quarters (deterministic per row)."""
+        import random
+        from decimal import Decimal
+
+        from enterprises.models import InsuranceSnapshot
+        from portal.reference.models import base_rate_for
+
+        today = timezone.localdate()
+        last = (today.year, (today.month - 1) // 3)  # the current quarter is not complete
+        quarters = [(y, q) for y in range(FIRST_INSURANCE_YEAR, today.year + 1) for q in range(1, 5) if (y, q) <= last]
+        existing = set(
+            InsuranceSnapshot.objects.filter(enterprise__in=enterprises).values_list("enterprise_id", "year", "quarter")
+        )
+        rows = []
+        for enterprise in enterprises:
+            rate = base_rate_for(enterprise.industry, enterprise.region, today.year) or Decimal("1.0")
+            for year, quarter in quarters:
+                if (enterprise.pk, year, quarter) in existing:
+                    continue
+                rng = random.Random(f"{enterprise.credit_code}-{year}-{quarter}")  # noqa: S311 - demo data
+                insured = round(enterprise.employees * rng.uniform(0.82, 1.0))
+                payroll = Decimal(insured * 3 * rng.randint(5200, 7800))  # three months of wages
+                premium = (payroll * rate / 100).quantize(Decimal("0.01"))
+                payout = (premium * Decimal(rng.choice([0, 0, 0.3, 0.6, 1.4]))).quantize(Decimal("0.01"))
+                rows.append(
+                    InsuranceSnapshot(
+                        enterprise=enterprise,
+                        year=year,
+                        quarter=quarter,
+                        insured_employees=insured,
+                        premium_paid=premium,
+                        fund_payout=payout,
+                        owner_agency=agency,
+                    )
+                )
+        InsuranceSnapshot.objects.bulk_create(rows)
+        return len(rows)
