@@ -36,6 +36,11 @@ class EnterpriseDetailView(generic.ScopedDetailView):
         ctx["editable_snapshot_ids"] = set(
             InsuranceSnapshot.objects.editable_by(user).filter(enterprise=self.object).values_list("pk", flat=True)
         )
+        from incidents.models import InjuryCase
+
+        ctx["cases"] = (
+            InjuryCase.objects.visible_to(user).filter(enterprise=self.object).select_related("accident_type")[:50]
+        )
         ctx["can_add_snapshot"] = user.has_perm("enterprises.add_insurancesnapshot") and user.is_agency_user
         return ctx
 

@@ -48,12 +48,16 @@ def record(*, actor, verb: str, obj: models.Model | None = None, changes: dict |
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
     """JSON-safe values of the concrete fields of ``instance`` (FKs as ids), for old/new comparisons."""
     data = {}
+    masks = getattr(instance, "audit_masks", {})  # personal data enters the trail masked only
     for field in instance._meta.concrete_fields:
         if fields is not None and field.name not in fields and field.attname not in fields:
             continue
         if field.name in SECRET_FIELDS:
             continue
-        data[field.name] = _json_value(getattr(instance, field.attname))
+        value = getattr(instance, field.attname)
+        if field.name in masks and value not in (None, ""):
+            value = masks[field.name](value)
+        data[field.name] = _json_value(value)
     return data
 
 

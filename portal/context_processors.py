@@ -21,6 +21,10 @@ def _shell(request):
         nav.append({"label": _("Home"), "url": reverse("home"), "icon": "house"})
         if user.has_perm("enterprises.view_enterprise"):
             nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
+        if user.has_perm("incidents.view_injurycase"):
+            nav.append(
+                {"label": _("Work-injury cases"), "url": reverse("incidents:injurycase_list"), "icon": "bandaid"}
+            )
         nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
         if user.has_perm("accounts.view_security_policy"):
             nav.append(

@@ -58,13 +58,15 @@ _ENTERPRISE_RW = {
     for model in ("enterprise", "insurancesnapshot")
     for action in ("view", "add", "change", "delete")
 }
-_AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | {"accounts.view_agency"}
+_INCIDENTS_RW = {f"incidents.{action}_injurycase" for action in ("view", "add", "change", "delete")}
+_AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | _INCIDENTS_RW | {"accounts.view_agency", "incidents.unmask_injurycase"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "agency_staff": _AGENCY_STAFF,
     "agency_admin": _AGENCY_STAFF | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
     "secretariat": _AGENCY_STAFF,
-    "safety_officer": _ALL_USERS | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot"},
+    "safety_officer": _ALL_USERS
+    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "incidents.view_injurycase"},
     "expert": _ALL_USERS,
     # 三员: accounts / roles and security policy / audit. None of them reads business data.
     "system_admin": _ALL_USERS
@@ -92,6 +94,29 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "auditor": _ALL_USERS
     | {"portal.view_auditevent", "accounts.view_user", "accounts.view_loginattempt", "accounts.view_security_policy"},
 }
+
+
+# Which kind of member agency records which kind of record (DESIGN §3.2: 人社 enters work-injury cases,
+# 卫健 occupational-disease cases, 应急 safety accidents). Other member agencies read them.
+RECORDING_AGENCY_KINDS: dict[str, set[str]] = {
+    "incidents.injurycase": {"hrss"},
+}
+
+
+def may_record(user, model) -> bool:
+    """True if ``user`` may create records of ``model``: the role permission and, where the table above says
+    so, an agency of the right kind."""
+    label = model._meta.label_lower
+    if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
+        return False
+    kinds = RECORDING_AGENCY_KINDS.get(label)
+    return kinds is None or (user.agency is not None and user.agency.kind in kinds)
+
+
+def may_unmask(user, obj) -> bool:
+    """Personal data in clear: only the owning agency, and only roles holding the unmask permission."""
+    perm = f"{obj._meta.app_label}.unmask_{obj._meta.model_name}"
+    return user.has_perm(perm) and type(obj)._default_manager.all().editable_by(user).filter(pk=obj.pk).exists()
 
 
 def extend_role_permissions(role: str, perms: set[str]) -> None:

@@ -22,6 +22,7 @@ api_v1 = [
     path("notifications/", include("portal.notifications.api.urls")),
     path("portal/", include(portal_router.urls)),
     path("enterprises/", include("enterprises.api.urls")),
+    path("incidents/", include("incidents.api.urls")),
 ]
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("enterprises/", include("enterprises.urls")),
+    path("incidents/", include("incidents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

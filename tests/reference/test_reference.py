@@ -489,6 +489,13 @@ def test_load_demo_makes_valid_data_once():
     assert InsuranceSnapshot.objects.filter(year=2024).count() == 40  # four quarters for each enterprise
     for snapshot in InsuranceSnapshot.objects.all()[:20]:
         snapshot.full_clean()
+    from incidents.models import InjuryCase
+
+    cases = InjuryCase.objects.all()
+    assert cases.count() >= 20
+    for case in cases:
+        case.full_clean()  # valid ID numbers, accident type of the right GB 6441 edition for its date
+    assert cases.filter(severity="minor").count() > cases.filter(severity="serious").count()
     for enterprise in Enterprise.objects.all():
         enterprise.full_clean()
         assert enterprise.region.parent.code == "330784"

@@ -1,0 +1,142 @@
+"""Incidents (事故、工伤与职业病): work-injury cases recorded by 人社, and later occupational-disease cases and
+safety accidents. Personal data (ID numbers) is encrypted at rest and masked on every way out."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.crypto import EncryptedTextField, blind_index, mask_id_number, mask_name
+from portal.permissions import ScopedQuerySet
+from portal.reference.models import AccidentTypeKind, gb6441_edition_for
+from portal.reference.validators import normalize_id_number, parse_id_number, validate_id_number
+
+
+class Severity(models.TextChoices):
+    MINOR = "minor", _("Minor injury")
+    SERIOUS = "serious", _("Serious injury")
+    FATAL = "fatal", _("Death")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class InjuryCaseQuerySet(ScopedQuerySet):
+    def with_id_number(self, number: str):
+        """Exact search by ID number through the blind index (the number itself is never in the database)."""
+        return self.filter(worker_id_hash=blind_index(normalize_id_number(number)))
+
+    def in_period(self, start, end):
+        return self.filter(occurred_at__gte=start, occurred_at__lt=end)
+
+
+class InjuryCase(models.Model):
+    """A work-injury case (工伤): who was hurt, where, how, how badly, and its recognition and payout."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="injury_cases"
+    )
+    occurred_at = models.DateTimeField(_("time of the accident"), db_index=True)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    accident_type = models.ForeignKey(
+        "reference.AccidentType", verbose_name=_("accident type"), on_delete=models.PROTECT, related_name="+"
+    )
+    cause = models.TextField(_("cause"), blank=True)
+    post = models.CharField(_("post"), max_length=60, help_text=_("The job position, e.g. 冲压工."))
+    worker_name = models.CharField(_("injured worker"), max_length=50)
+    worker_id_number = EncryptedTextField(_("ID number"))
+    worker_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
+    birth_date = models.DateField(_("birth date"), editable=False)
+    hire_date = models.DateField(_("hire date"), null=True, blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    lost_workdays = models.PositiveIntegerField(_("lost workdays"), default=0)
+    recognized_on = models.DateField(_("recognition date"), null=True, blank=True)
+    disability_grade = models.PositiveSmallIntegerField(
+        _("disability grade"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("1 (most severe) to 10; empty if not assessed."),
+    )
+    fund_payout = models.DecimalField(
+        _("fund payout (yuan)"), max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = InjuryCaseQuerySet.as_manager()
+    scope_region = "enterprise__region"
+    scope_owner = "owner_agency"
+    scope_enterprise = "enterprise"
+    # What the audit trail may record of personal fields: masked values only.
+    audit_masks = {"worker_id_number": mask_id_number, "worker_name": mask_name, "worker_id_hash": lambda v: "…"}
+
+    class Meta:
+        verbose_name = _("work-injury case")
+        verbose_name_plural = _("work-injury cases")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["enterprise", "occurred_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(disability_grade__isnull=True)
+                | models.Q(disability_grade__gte=1, disability_grade__lte=10),
+                name="injurycase_disability_grade_1_10",
+            ),
+        ]
+        permissions = [("unmask_injurycase", _("Can show the personal data of work-injury cases"))]
+
+    def __str__(self):
+        return f"{timezone.localtime(self.occurred_at):%Y-%m-%d} {self.enterprise} {mask_name(self.worker_name)}"
+
+    def save(self, *args, **kwargs):
+        self.worker_id_number = normalize_id_number(self.worker_id_number or "")
+        self.worker_id_hash = blind_index(self.worker_id_number)
+        self.birth_date, self.sex = parse_id_number(self.worker_id_number, validate=False)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("incidents:injurycase_detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.worker_id_number:
+            self.worker_id_number = normalize_id_number(self.worker_id_number)
+            try:
+                validate_id_number(self.worker_id_number)
+            except ValidationError as exc:
+                errors["worker_id_number"] = exc.messages
+        if self.occurred_at and self.occurred_at > timezone.now():
+            errors["occurred_at"] = [_("The accident cannot lie in the future.")]
+        if self.occurred_at and self.accident_type_id:
+            edition = gb6441_edition_for(timezone.localtime(self.occurred_at).date())
+            if self.accident_type.edition != edition or self.accident_type.kind != AccidentTypeKind.TYPE:
+                errors["accident_type"] = [
+                    _("For an accident on this date choose a type of %(edition)s.")
+                    % {"edition": "GB 6441-2025" if edition == 2025 else "GB/T 6441-1986"}
+                ]
+        occurred = timezone.localtime(self.occurred_at).date() if self.occurred_at else None
+        if occurred and self.hire_date and self.hire_date > occurred:
+            errors["hire_date"] = [_("The hire date must not be after the accident.")]
+        if occurred and self.recognized_on and self.recognized_on < occurred:
+            errors["recognized_on"] = [_("Recognition cannot come before the accident.")]
+        if self.severity == Severity.FATAL and self.disability_grade:
+            errors["disability_grade"] = [_("A fatal case has no disability grade.")]
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def masked_worker_name(self) -> str:
+        return mask_name(self.worker_name)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.worker_id_number)
