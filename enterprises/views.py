@@ -36,10 +36,18 @@ class EnterpriseDetailView(generic.ScopedDetailView):
         ctx["editable_snapshot_ids"] = set(
             InsuranceSnapshot.objects.editable_by(user).filter(enterprise=self.object).values_list("pk", flat=True)
         )
-        from incidents.models import InjuryCase
+        from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 
         ctx["cases"] = (
             InjuryCase.objects.visible_to(user).filter(enterprise=self.object).select_related("accident_type")[:50]
+        )
+        ctx["disease_cases"] = (
+            OccupationalDiseaseCase.objects.visible_to(user)
+            .filter(enterprise=self.object)
+            .select_related("disease")[:50]
+        )
+        ctx["accidents"] = (
+            SafetyAccident.objects.visible_to(user).filter(enterprise=self.object).select_related("accident_type")[:50]
         )
         ctx["can_add_snapshot"] = user.has_perm("enterprises.add_insurancesnapshot") and user.is_agency_user
         return ctx

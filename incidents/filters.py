@@ -3,18 +3,24 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from portal.reference.models import AccidentType, AccidentTypeKind, Industry, Region
+from portal.reference.models import (
+    AccidentGradeLevel,
+    AccidentType,
+    AccidentTypeKind,
+    Industry,
+    OccupationalDisease,
+    Region,
+)
 
-from .models import InjuryCase, Severity
+from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
 
 
-class InjuryCaseFilterSet(django_filters.FilterSet):
-    """Shared by the case list and the API; region and industry roll up their subtrees."""
+class IncidentFilterSet(django_filters.FilterSet):
+    """Region and industry of the enterprise (whole subtrees), enterprise name; base of the three kinds."""
 
     enterprise_name = django_filters.CharFilter(
         label=_("Enterprise"), field_name="enterprise__name", lookup_expr="icontains"
     )
-    id_number = django_filters.CharFilter(label=_("ID number (exact)"), method="by_id_number")
     region = django_filters.ModelChoiceFilter(
         label=_("Region (with sub-regions)"), queryset=Region.objects.none(), method="in_region"
     )
@@ -24,16 +30,9 @@ class InjuryCaseFilterSet(django_filters.FilterSet):
         queryset=Industry.objects.filter(level__in=["section", "division"]),
         method="in_industry",
     )
-    severity = django_filters.ChoiceFilter(label=_("severity"), choices=Severity.choices)
-    accident_type = django_filters.ModelChoiceFilter(
-        label=_("accident type"), queryset=AccidentType.objects.filter(kind=AccidentTypeKind.TYPE)
-    )
-    occurred_from = django_filters.DateFilter(label=_("From"), field_name="occurred_at", lookup_expr="date__gte")
-    occurred_to = django_filters.DateFilter(label=_("To"), field_name="occurred_at", lookup_expr="date__lte")
 
     class Meta:
-        model = InjuryCase
-        fields = ["enterprise_name", "id_number", "region", "industry", "severity", "accident_type"]
+        fields = ["enterprise_name", "region", "industry"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
@@ -43,7 +42,8 @@ class InjuryCaseFilterSet(django_filters.FilterSet):
             regions = regions.subtree(user.region)
         self.filters["region"].queryset = regions
         self.form.fields["industry"].label_from_instance = lambda i: f"{i.code} {i.name}"
-        self.form.fields["accident_type"].label_from_instance = lambda t: f"{t.edition} {t.code} {t.name}"
+        if "accident_type" in self.form.fields:
+            self.form.fields["accident_type"].label_from_instance = lambda t: f"{t.edition} {t.code} {t.name}"
 
     def by_id_number(self, queryset, name, value):
         return queryset.with_id_number(value) if value.strip() else queryset
@@ -55,3 +55,57 @@ class InjuryCaseFilterSet(django_filters.FilterSet):
     @extend_schema_field(OpenApiTypes.INT)
     def in_industry(self, queryset, name, value):
         return queryset.filter(enterprise__industry__path__startswith=value.path) if value else queryset
+
+
+def _accident_type_filter():
+    return django_filters.ModelChoiceFilter(
+        label=_("accident type"), queryset=AccidentType.objects.filter(kind=AccidentTypeKind.TYPE)
+    )
+
+
+def _id_number_filter():
+    return django_filters.CharFilter(label=_("ID number (exact)"), method="by_id_number")
+
+
+class InjuryCaseFilterSet(IncidentFilterSet):
+    id_number = _id_number_filter()
+    severity = django_filters.ChoiceFilter(label=_("severity"), choices=Severity.choices)
+    accident_type = _accident_type_filter()
+    occurred_from = django_filters.DateFilter(label=_("From"), field_name="occurred_at", lookup_expr="date__gte")
+    occurred_to = django_filters.DateFilter(label=_("To"), field_name="occurred_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = InjuryCase
+        fields = ["enterprise_name", "id_number", "region", "industry", "severity", "accident_type"]
+
+
+class OccupationalDiseaseCaseFilterSet(IncidentFilterSet):
+    id_number = _id_number_filter()
+    disease = django_filters.ModelChoiceFilter(
+        label=_("occupational disease"), queryset=OccupationalDisease.objects.all()
+    )
+    short_exposure = django_filters.BooleanFilter(
+        label=_("Fewer than 5 years of exposure"), field_name="exposure_years", lookup_expr="lt", method="by_short"
+    )
+    diagnosed_from = django_filters.DateFilter(label=_("From"), field_name="diagnosed_on", lookup_expr="gte")
+    diagnosed_to = django_filters.DateFilter(label=_("To"), field_name="diagnosed_on", lookup_expr="lte")
+
+    class Meta:
+        model = OccupationalDiseaseCase
+        fields = ["enterprise_name", "id_number", "region", "industry", "disease", "short_exposure"]
+
+    def by_short(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(exposure_years__lt=5) if value else queryset.filter(exposure_years__gte=5)
+
+
+class SafetyAccidentFilterSet(IncidentFilterSet):
+    grade = django_filters.ChoiceFilter(label=_("grade"), choices=AccidentGradeLevel.choices)
+    accident_type = _accident_type_filter()
+    occurred_from = django_filters.DateFilter(label=_("From"), field_name="occurred_at", lookup_expr="date__gte")
+    occurred_to = django_filters.DateFilter(label=_("To"), field_name="occurred_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = SafetyAccident
+        fields = ["enterprise_name", "region", "industry", "grade", "accident_type"]

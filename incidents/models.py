@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.crypto import EncryptedTextField, blind_index, mask_id_number, mask_name
 from portal.permissions import ScopedQuerySet
-from portal.reference.models import AccidentTypeKind, gb6441_edition_for
+from portal.reference.models import (
+    AccidentGradeLevel,
+    AccidentTypeKind,
+    accident_grade,
+    disease_catalogue_for,
+    gb6441_edition_for,
+)
 from portal.reference.validators import normalize_id_number, parse_id_number, validate_id_number
 
 
@@ -25,16 +31,68 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
-class InjuryCaseQuerySet(ScopedQuerySet):
+class CaseQuerySet(ScopedQuerySet):
     def with_id_number(self, number: str):
         """Exact search by ID number through the blind index (the number itself is never in the database)."""
         return self.filter(worker_id_hash=blind_index(normalize_id_number(number)))
 
+
+class InjuryCaseQuerySet(CaseQuerySet):
     def in_period(self, start, end):
         return self.filter(occurred_at__gte=start, occurred_at__lt=end)
 
 
-class InjuryCase(models.Model):
+class WorkerCase(models.Model):
+    """A case about one worker of one enterprise: the worker's personal data, encrypted and masked."""
+
+    enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT)
+    worker_name = models.CharField(_("injured worker"), max_length=50)
+    worker_id_number = EncryptedTextField(_("ID number"))
+    worker_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
+    birth_date = models.DateField(_("birth date"), editable=False)
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    scope_region = "enterprise__region"
+    scope_owner = "owner_agency"
+    scope_enterprise = "enterprise"
+    # What the audit trail may record of personal fields: masked values only.
+    audit_masks = {"worker_id_number": mask_id_number, "worker_name": mask_name, "worker_id_hash": lambda v: "…"}
+    # The fields the owning agency may show in clear (audited).
+    personal_fields = ("worker_name", "worker_id_number")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.worker_id_number = normalize_id_number(self.worker_id_number or "")
+        self.worker_id_hash = blind_index(self.worker_id_number)
+        self.birth_date, self.sex = parse_id_number(self.worker_id_number, validate=False)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        if self.worker_id_number:
+            self.worker_id_number = normalize_id_number(self.worker_id_number)
+            try:
+                validate_id_number(self.worker_id_number)
+            except ValidationError as exc:
+                raise ValidationError({"worker_id_number": exc.messages}) from exc
+
+    @property
+    def masked_worker_name(self) -> str:
+        return mask_name(self.worker_name)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.worker_id_number)
+
+
+class InjuryCase(WorkerCase):
     """A work-injury case (工伤): who was hurt, where, how, how badly, and its recognition and payout."""
 
     enterprise = models.ForeignKey(
@@ -47,11 +105,6 @@ class InjuryCase(models.Model):
     )
     cause = models.TextField(_("cause"), blank=True)
     post = models.CharField(_("post"), max_length=60, help_text=_("The job position, e.g. 冲压工."))
-    worker_name = models.CharField(_("injured worker"), max_length=50)
-    worker_id_number = EncryptedTextField(_("ID number"))
-    worker_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
-    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
-    birth_date = models.DateField(_("birth date"), editable=False)
     hire_date = models.DateField(_("hire date"), null=True, blank=True)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     lost_workdays = models.PositiveIntegerField(_("lost workdays"), default=0)
@@ -66,18 +119,8 @@ class InjuryCase(models.Model):
     fund_payout = models.DecimalField(
         _("fund payout (yuan)"), max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
-    owner_agency = models.ForeignKey(
-        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = InjuryCaseQuerySet.as_manager()
-    scope_region = "enterprise__region"
-    scope_owner = "owner_agency"
-    scope_enterprise = "enterprise"
-    # What the audit trail may record of personal fields: masked values only.
-    audit_masks = {"worker_id_number": mask_id_number, "worker_name": mask_name, "worker_id_hash": lambda v: "…"}
 
     class Meta:
         verbose_name = _("work-injury case")
@@ -96,24 +139,15 @@ class InjuryCase(models.Model):
     def __str__(self):
         return f"{timezone.localtime(self.occurred_at):%Y-%m-%d} {self.enterprise} {mask_name(self.worker_name)}"
 
-    def save(self, *args, **kwargs):
-        self.worker_id_number = normalize_id_number(self.worker_id_number or "")
-        self.worker_id_hash = blind_index(self.worker_id_number)
-        self.birth_date, self.sex = parse_id_number(self.worker_id_number, validate=False)
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self):
         return reverse("incidents:injurycase_detail", args=[self.pk])
 
     def clean(self):
-        super().clean()
         errors = {}
-        if self.worker_id_number:
-            self.worker_id_number = normalize_id_number(self.worker_id_number)
-            try:
-                validate_id_number(self.worker_id_number)
-            except ValidationError as exc:
-                errors["worker_id_number"] = exc.messages
+        try:
+            super().clean()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
         if self.occurred_at and self.occurred_at > timezone.now():
             errors["occurred_at"] = [_("The accident cannot lie in the future.")]
         if self.occurred_at and self.accident_type_id:
@@ -133,10 +167,138 @@ class InjuryCase(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    @property
-    def masked_worker_name(self) -> str:
-        return mask_name(self.worker_name)
+
+class OccupationalDiseaseCase(WorkerCase):
+    """A new occupational-disease diagnosis (职业病, recorded by 卫健): the disease from the catalogue in force on
+    the diagnosis date, the hazard and the years of exposure. The diagnosis text is encrypted like the ID."""
+
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="disease_cases"
+    )
+    disease = models.ForeignKey(
+        "reference.OccupationalDisease",
+        verbose_name=_("occupational disease"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    diagnosis = EncryptedTextField(
+        _("diagnosis"), blank=True, help_text=_("The wording of the diagnosis, e.g. 矽肺壹期.")
+    )
+    hazard_factor = models.CharField(_("hazard factor"), max_length=60, help_text=_("For example 矽尘 or 噪声."))
+    exposure_start = models.DateField(_("exposure start"), null=True, blank=True)
+    exposure_years = models.DecimalField(
+        _("years of exposure"), max_digits=4, decimal_places=1, validators=[MinValueValidator(0)]
+    )
+    diagnosed_on = models.DateField(_("diagnosis date"), db_index=True)
+    diagnosing_institution = models.CharField(_("diagnosing institution"), max_length=100, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+    audit_masks = {**WorkerCase.audit_masks, "diagnosis": lambda v: "***"}
+    personal_fields = ("worker_name", "worker_id_number", "diagnosis")
+
+    class Meta:
+        verbose_name = _("occupational-disease case")
+        verbose_name_plural = _("occupational-disease cases")
+        ordering = ["-diagnosed_on", "-id"]
+        indexes = [models.Index(fields=["enterprise", "diagnosed_on"])]
+        permissions = [
+            ("unmask_occupationaldiseasecase", _("Can show the personal data of occupational-disease cases"))
+        ]
+
+    def __str__(self):
+        return f"{self.diagnosed_on:%Y-%m-%d} {self.enterprise} {mask_name(self.worker_name)}"
+
+    def get_absolute_url(self):
+        return reverse("incidents:occupationaldiseasecase_detail", args=[self.pk])
+
+    def clean(self):
+        errors = {}
+        try:
+            super().clean()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        if self.diagnosed_on and self.diagnosed_on > timezone.localdate():
+            errors["diagnosed_on"] = [_("The diagnosis date cannot lie in the future.")]
+        if self.diagnosed_on and self.disease_id:
+            version = disease_catalogue_for(self.diagnosed_on)
+            if self.disease.catalogue_version != version:
+                errors["disease"] = [
+                    _("For a diagnosis on this date choose a disease of the %(version)s catalogue.")
+                    % {"version": version}
+                ]
+        if self.exposure_start and self.diagnosed_on and self.exposure_start > self.diagnosed_on:
+            errors["exposure_start"] = [_("Exposure cannot start after the diagnosis.")]
+        if errors:
+            raise ValidationError(errors)
 
     @property
-    def masked_id_number(self) -> str:
-        return mask_id_number(self.worker_id_number)
+    def is_short_exposure(self) -> bool:
+        """Fewer than 5 years of exposure (seed 000 tracks the share of such new pneumoconiosis cases)."""
+        return self.exposure_years < 5
+
+
+class SafetyAccident(models.Model):
+    """A production-safety accident (生产安全事故, recorded by 应急): casualties, direct loss, the 493号令 grade
+    computed from them, and the work-injury cases it caused."""
+
+    occurred_at = models.DateTimeField(_("time of the accident"), db_index=True)
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="accidents"
+    )
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    accident_type = models.ForeignKey(
+        "reference.AccidentType", verbose_name=_("accident type"), on_delete=models.PROTECT, related_name="+"
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    deaths = models.PositiveIntegerField(_("deaths"), default=0)
+    serious_injuries = models.PositiveIntegerField(
+        _("serious injuries"), default=0, help_text=_("Including acute industrial poisoning.")
+    )
+    minor_injuries = models.PositiveIntegerField(_("minor injuries"), default=0)
+    direct_loss = models.DecimalField(
+        _("direct economic loss (yuan)"), max_digits=16, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    grade = models.CharField(_("grade"), max_length=24, choices=AccidentGradeLevel.choices, editable=False)
+    injury_cases = models.ManyToManyField(
+        InjuryCase, verbose_name=_("work-injury cases"), blank=True, related_name="safety_accidents"
+    )
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_region = "enterprise__region"
+    scope_owner = "owner_agency"
+    scope_enterprise = "enterprise"
+
+    class Meta:
+        verbose_name = _("safety accident")
+        verbose_name_plural = _("safety accidents")
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self):
+        return f"{timezone.localtime(self.occurred_at):%Y-%m-%d} {self.enterprise} {self.get_grade_display()}"
+
+    def save(self, *args, **kwargs):
+        self.grade = accident_grade(self.deaths, self.serious_injuries, self.direct_loss)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("incidents:safetyaccident_detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.occurred_at and self.occurred_at > timezone.now():
+            errors["occurred_at"] = [_("The accident cannot lie in the future.")]
+        if self.occurred_at and self.accident_type_id:
+            edition = gb6441_edition_for(timezone.localtime(self.occurred_at).date())
+            if self.accident_type.edition != edition or self.accident_type.kind != AccidentTypeKind.TYPE:
+                errors["accident_type"] = [
+                    _("For an accident on this date choose a type of %(edition)s.")
+                    % {"edition": "GB 6441-2025" if edition == 2025 else "GB/T 6441-1986"}
+                ]
+        if errors:
+            raise ValidationError(errors)

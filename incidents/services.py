@@ -3,29 +3,53 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise
 from portal import audit
 from portal.permissions import may_record, may_unmask
-from portal.services import create_object
+from portal.services import create_object, update_object
 
-from .models import InjuryCase
+from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
+
+_WHO_RECORDS = {
+    InjuryCase: _("Only the human resources and social security agency records work-injury cases."),
+    OccupationalDiseaseCase: _("Only the health commission records occupational-disease cases."),
+    SafetyAccident: _("Only the emergency management agency records safety accidents."),
+}
 
 
-def record_injury_case(*, actor, data: dict) -> InjuryCase:
-    """A 人社 clerk records a work-injury case of an enterprise in their region; their agency owns it."""
-    if not may_record(actor, InjuryCase):
-        raise PermissionDenied(_("Only the human resources and social security agency records work-injury cases."))
+def record_incident(*, actor, model: type[models.Model], data: dict) -> models.Model:
+    """Record a case or accident of an enterprise in the actor's region; the actor's agency owns it."""
+    if not may_record(actor, model):
+        raise PermissionDenied(_WHO_RECORDS[model])
     enterprise = data.get("enterprise")
     if enterprise is None or not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
         raise ValidationError({"enterprise": _("Choose an enterprise of your region.")})
-    return create_object(actor=actor, model=InjuryCase, data=data, owner_agency=actor.agency)
+    _check_linked_cases(actor, data)
+    return create_object(actor=actor, model=model, data=data, owner_agency=actor.agency)
+
+
+def update_incident(*, actor, instance: models.Model, data: dict) -> models.Model:
+    _check_linked_cases(actor, data)
+    return update_object(actor=actor, instance=instance, data=data)
+
+
+def _check_linked_cases(actor, data: dict) -> None:
+    cases = data.get("injury_cases")
+    if cases is not None:
+        visible = InjuryCase.objects.visible_to(actor).filter(pk__in=[c.pk for c in cases]).count()
+        if visible != len(cases):
+            raise ValidationError({"injury_cases": _("Link only work-injury cases you can see.")})
+
+
+def record_injury_case(*, actor, data: dict) -> InjuryCase:
+    return record_incident(actor=actor, model=InjuryCase, data=data)
 
 
 @transaction.atomic
-def unmask_injury_case(*, actor, case: InjuryCase, reason: str) -> dict:
+def unmask_personal_data(*, actor, case, reason: str) -> dict:
     """Show a case's personal data in clear to a permitted user of the owning agency, for a stated reason."""
     reason = (reason or "").strip()
     if not may_unmask(actor, case):
@@ -33,4 +57,8 @@ def unmask_injury_case(*, actor, case: InjuryCase, reason: str) -> dict:
     if len(reason) < 4:
         raise ValidationError({"reason": _("State why you need the personal data (at least 4 characters).")})
     audit.record(actor=actor, verb="unmask", obj=case, note=reason)
-    return {"worker_name": case.worker_name, "worker_id_number": case.worker_id_number}
+    return {name: getattr(case, name) for name in case.personal_fields}
+
+
+def unmask_injury_case(*, actor, case: InjuryCase, reason: str) -> dict:
+    return unmask_personal_data(actor=actor, case=case, reason=reason)

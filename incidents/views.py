@@ -1,3 +1,5 @@
+"""Pages of the three incident kinds. Each is a few attributes on the generic bases below."""
+
 import time
 
 from django.contrib import messages
@@ -10,12 +12,16 @@ from portal import views as generic
 from portal.permissions import may_record, may_unmask
 
 from . import services
-from .filters import InjuryCaseFilterSet
-from .forms import InjuryCaseForm
-from .models import InjuryCase
-from .tables import InjuryCaseTable
+from .filters import InjuryCaseFilterSet, OccupationalDiseaseCaseFilterSet, SafetyAccidentFilterSet
+from .forms import InjuryCaseForm, OccupationalDiseaseCaseForm, SafetyAccidentForm
+from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
+from .tables import InjuryCaseTable, OccupationalDiseaseCaseTable, SafetyAccidentTable
 
 UNMASK_SECONDS = 300  # how long a stated reason shows the personal data of one case
+
+
+def _grant_key(obj) -> str:
+    return f"{obj._meta.label_lower}:{obj.pk}"
 
 
 def _unmask_grants(request) -> dict:
@@ -25,55 +31,98 @@ def _unmask_grants(request) -> dict:
     return grants
 
 
-class InjuryCaseListView(generic.ScopedListView):
-    model = InjuryCase
-    table_class = InjuryCaseTable
-    filterset_class = InjuryCaseFilterSet
+class IncidentListView(generic.ScopedListView):
+    related = ("enterprise",)
 
     def get_queryset(self):
-        return super().get_queryset().select_related("enterprise", "accident_type")
+        return super().get_queryset().select_related(*self.related)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        if may_record(self.request.user, InjuryCase):
-            ctx["add_url"] = reverse("incidents:injurycase_add")
+        if may_record(self.request.user, self.model):
+            ctx["add_url"] = reverse(f"incidents:{self.model._meta.model_name}_add")
         return ctx
 
 
-class InjuryCaseDetailView(generic.ScopedDetailView):
+class IncidentDetailView(generic.ScopedDetailView):
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        if hasattr(self.object, "personal_fields"):
+            ctx["may_unmask"] = may_unmask(self.request.user, self.object)
+            ctx["unmasked"] = ctx["may_unmask"] and _grant_key(self.object) in _unmask_grants(self.request)
+            ctx["unmask_url"] = reverse(f"incidents:{self.model._meta.model_name}_unmask", args=[self.object.pk])
+        return ctx
+
+
+class IncidentCreateView(generic.ScopedCreateView):
+    def has_permission(self):
+        return super().has_permission() and may_record(self.request.user, self.model)
+
+    def create(self, form):
+        return services.record_incident(actor=self.request.user, model=self.model, data=form.cleaned_data)
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class IncidentUpdateView(generic.ScopedUpdateView):
+    def form_valid(self, form):
+        original = self.model.objects.get(pk=self.object.pk)
+        try:
+            self.object = services.update_incident(actor=self.request.user, instance=original, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.object)
+
+
+class IncidentUnmaskView(generic.ActionView):
+    """POST a reason → the personal data of this case shows in clear for a few minutes (audited)."""
+
+    def get_permission_required(self):
+        return [f"incidents.unmask_{self.model._meta.model_name}"]
+
+    def perform(self, obj):
+        try:
+            services.unmask_personal_data(actor=self.request.user, case=obj, reason=self.request.POST.get("reason", ""))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(self.request, message)
+            return redirect(obj)
+        grants = _unmask_grants(self.request)
+        grants[_grant_key(obj)] = time.time() + UNMASK_SECONDS
+        self.request.session["unmask_grants"] = grants
+        messages.info(self.request, _("Personal data is shown for 5 minutes; your reason has been recorded."))
+        return redirect(obj)
+
+
+# --- work-injury cases ------------------------------------------------------------------------------------------
+
+
+class InjuryCaseListView(IncidentListView):
+    model = InjuryCase
+    table_class = InjuryCaseTable
+    filterset_class = InjuryCaseFilterSet
+    related = ("enterprise", "accident_type")
+
+
+class InjuryCaseDetailView(IncidentDetailView):
     model = InjuryCase
     template_name = "incidents/injurycase_detail.html"
 
     def get_queryset(self):
         return InjuryCase.objects.select_related("enterprise__region", "accident_type", "owner_agency")
 
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["may_unmask"] = may_unmask(self.request.user, self.object)
-        ctx["unmasked"] = ctx["may_unmask"] and str(self.object.pk) in _unmask_grants(self.request)
-        return ctx
 
-
-class InjuryCaseCreateView(generic.ScopedCreateView):
+class InjuryCaseCreateView(IncidentCreateView):
     model = InjuryCase
     form_class = InjuryCaseForm
 
-    def has_permission(self):
-        return super().has_permission() and may_record(self.request.user, InjuryCase)
 
-    def create(self, form):
-        return services.record_injury_case(actor=self.request.user, data=form.cleaned_data)
-
-    def get_success_url(self):
-        return self.object.get_absolute_url()
-
-
-class InjuryCaseUpdateView(generic.ScopedUpdateView):
+class InjuryCaseUpdateView(IncidentUpdateView):
     model = InjuryCase
     form_class = InjuryCaseForm
-
-    def get_success_url(self):
-        return self.object.get_absolute_url()
 
 
 class InjuryCaseDeleteView(generic.ScopedDeleteView):
@@ -81,21 +130,80 @@ class InjuryCaseDeleteView(generic.ScopedDeleteView):
     success_url = reverse_lazy("incidents:injurycase_list")
 
 
-class InjuryCaseUnmaskView(generic.ActionView):
-    """POST a reason → the personal data of this case shows in clear for a few minutes (audited)."""
-
+class InjuryCaseUnmaskView(IncidentUnmaskView):
     model = InjuryCase
-    permission_required = "incidents.unmask_injurycase"
 
-    def perform(self, obj):
-        try:
-            services.unmask_injury_case(actor=self.request.user, case=obj, reason=self.request.POST.get("reason", ""))
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(self.request, message)
-            return redirect(obj)
-        grants = _unmask_grants(self.request)
-        grants[str(obj.pk)] = time.time() + UNMASK_SECONDS
-        self.request.session["unmask_grants"] = grants
-        messages.info(self.request, _("Personal data is shown for 5 minutes; your reason has been recorded."))
-        return redirect(obj)
+
+# --- occupational-disease cases ---------------------------------------------------------------------------------
+
+
+class OccupationalDiseaseCaseListView(IncidentListView):
+    model = OccupationalDiseaseCase
+    table_class = OccupationalDiseaseCaseTable
+    filterset_class = OccupationalDiseaseCaseFilterSet
+    related = ("enterprise", "disease")
+
+
+class OccupationalDiseaseCaseDetailView(IncidentDetailView):
+    model = OccupationalDiseaseCase
+    template_name = "incidents/occupationaldiseasecase_detail.html"
+
+    def get_queryset(self):
+        return OccupationalDiseaseCase.objects.select_related("enterprise__region", "disease", "owner_agency")
+
+
+class OccupationalDiseaseCaseCreateView(IncidentCreateView):
+    model = OccupationalDiseaseCase
+    form_class = OccupationalDiseaseCaseForm
+
+
+class OccupationalDiseaseCaseUpdateView(IncidentUpdateView):
+    model = OccupationalDiseaseCase
+    form_class = OccupationalDiseaseCaseForm
+
+
+class OccupationalDiseaseCaseDeleteView(generic.ScopedDeleteView):
+    model = OccupationalDiseaseCase
+    success_url = reverse_lazy("incidents:occupationaldiseasecase_list")
+
+
+class OccupationalDiseaseCaseUnmaskView(IncidentUnmaskView):
+    model = OccupationalDiseaseCase
+
+
+# --- safety accidents -------------------------------------------------------------------------------------------
+
+
+class SafetyAccidentListView(IncidentListView):
+    model = SafetyAccident
+    table_class = SafetyAccidentTable
+    filterset_class = SafetyAccidentFilterSet
+    related = ("enterprise", "accident_type")
+
+
+class SafetyAccidentDetailView(IncidentDetailView):
+    model = SafetyAccident
+    template_name = "incidents/safetyaccident_detail.html"
+
+    def get_queryset(self):
+        return SafetyAccident.objects.select_related("enterprise__region", "accident_type", "owner_agency")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["linked_cases"] = InjuryCase.objects.visible_to(self.request.user).filter(safety_accidents=self.object)
+        return ctx
+
+
+class SafetyAccidentCreateView(IncidentCreateView):
+    model = SafetyAccident
+    form_class = SafetyAccidentForm
+
+
+class SafetyAccidentUpdateView(IncidentUpdateView):
+    model = SafetyAccident
+    form_class = SafetyAccidentForm
+
+
+class SafetyAccidentDeleteView(generic.ScopedDeleteView):
+    model = SafetyAccident
+    success_url = reverse_lazy("incidents:safetyaccident_list")

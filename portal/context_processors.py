@@ -21,10 +21,23 @@ def _shell(request):
         nav.append({"label": _("Home"), "url": reverse("home"), "icon": "house"})
         if user.has_perm("enterprises.view_enterprise"):
             nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
-        if user.has_perm("incidents.view_injurycase"):
-            nav.append(
-                {"label": _("Work-injury cases"), "url": reverse("incidents:injurycase_list"), "icon": "bandaid"}
-            )
+        for perm, label, url, icon in (
+            ("incidents.view_injurycase", _("Work-injury cases"), "incidents:injurycase_list", "bandaid"),
+            (
+                "incidents.view_occupationaldiseasecase",
+                _("Occupational diseases"),
+                "incidents:occupationaldiseasecase_list",
+                "lungs",
+            ),
+            (
+                "incidents.view_safetyaccident",
+                _("Safety accidents"),
+                "incidents:safetyaccident_list",
+                "exclamation-octagon",
+            ),
+        ):
+            if user.has_perm(perm):
+                nav.append({"label": label, "url": reverse(url), "icon": icon})
         nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
         if user.has_perm("accounts.view_security_policy"):
             nav.append(

@@ -58,15 +58,18 @@ _ENTERPRISE_RW = {
     for model in ("enterprise", "insurancesnapshot")
     for action in ("view", "add", "change", "delete")
 }
-_INCIDENTS_RW = {f"incidents.{action}_injurycase" for action in ("view", "add", "change", "delete")}
-_AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | _INCIDENTS_RW | {"accounts.view_agency", "incidents.unmask_injurycase"}
+_INCIDENT_MODELS = ("injurycase", "occupationaldiseasecase", "safetyaccident")
+_INCIDENTS_RW = {f"incidents.{action}_{m}" for m in _INCIDENT_MODELS for action in ("view", "add", "change", "delete")}
+_UNMASK = {"incidents.unmask_injurycase", "incidents.unmask_occupationaldiseasecase"}
+_AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | _INCIDENTS_RW | _UNMASK | {"accounts.view_agency"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "agency_staff": _AGENCY_STAFF,
     "agency_admin": _AGENCY_STAFF | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
     "secretariat": _AGENCY_STAFF,
     "safety_officer": _ALL_USERS
-    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "incidents.view_injurycase"},
+    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot"}
+    | {f"incidents.view_{m}" for m in _INCIDENT_MODELS},
     "expert": _ALL_USERS,
     # 三员: accounts / roles and security policy / audit. None of them reads business data.
     "system_admin": _ALL_USERS
@@ -100,6 +103,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 # 卫健 occupational-disease cases, 应急 safety accidents). Other member agencies read them.
 RECORDING_AGENCY_KINDS: dict[str, set[str]] = {
     "incidents.injurycase": {"hrss"},
+    "incidents.occupationaldiseasecase": {"health"},
+    "incidents.safetyaccident": {"emergency"},
 }
 
 
