@@ -1,6 +1,8 @@
 from django.urls import reverse, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from portal import views as generic
+from portal.exports import Column
 from portal.permissions import get_visible_or_404
 from portal.services import create_object
 
@@ -15,6 +17,22 @@ class EnterpriseListView(generic.ScopedListView):
     table_class = EnterpriseTable
     filterset_class = EnterpriseFilterSet
     add_url_name = "enterprises:enterprise_add"
+    export_columns = [
+        Column(_("unified social credit code"), lambda e: e.credit_code),
+        Column(_("name"), lambda e: e.name),
+        Column(_("region code"), lambda e: e.region.code),
+        Column(_("region"), lambda e: e.region.name),
+        Column(_("industry code"), lambda e: e.industry.code),
+        Column(_("industry"), lambda e: e.industry.name),
+        Column(_("scale"), lambda e: e.get_scale_display()),
+        Column(_("employees"), lambda e: e.employees),
+        Column(_("status"), lambda e: e.get_status_display()),
+        Column(_("legal representative"), lambda e: e.legal_representative),
+        Column(_("safety officer"), lambda e: e.safety_contact_name),
+        Column(_("safety officer phone"), lambda e: e.safety_contact_phone),
+        Column(_("address"), lambda e: e.address),
+        Column(_("owning agency"), lambda e: e.owner_agency.name),
+    ]
 
     def get_queryset(self):
         return super().get_queryset().select_related("region", "industry", "owner_agency")

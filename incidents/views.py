@@ -9,6 +9,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal import views as generic
+from portal.exports import Column
 from portal.permissions import may_record, may_unmask
 
 from . import services
@@ -100,11 +101,37 @@ class IncidentUnmaskView(generic.ActionView):
 # --- work-injury cases ------------------------------------------------------------------------------------------
 
 
+_ENTERPRISE_COLUMNS = [
+    Column(_("unified social credit code"), lambda c: c.enterprise.credit_code),
+    Column(_("enterprise"), lambda c: c.enterprise.name),
+    Column(_("region"), lambda c: c.enterprise.region.name),
+    Column(_("industry code"), lambda c: c.enterprise.industry.code),
+]
+# Personal data leaves the portal masked, whoever exports.
+_WORKER_COLUMNS = [
+    Column(_("injured worker"), lambda c: c.masked_worker_name),
+    Column(_("ID number"), lambda c: c.masked_id_number),
+    Column(_("sex"), lambda c: c.get_sex_display()),
+]
+
+
 class InjuryCaseListView(IncidentListView):
     model = InjuryCase
     table_class = InjuryCaseTable
     filterset_class = InjuryCaseFilterSet
-    related = ("enterprise", "accident_type")
+    related = ("enterprise__region", "enterprise__industry", "accident_type")
+    export_columns = [
+        Column(_("time of the accident"), lambda c: c.occurred_at),
+        *_ENTERPRISE_COLUMNS,
+        Column(_("accident type"), lambda c: f"{c.accident_type.code} {c.accident_type.name}"),
+        Column(_("post"), lambda c: c.post),
+        *_WORKER_COLUMNS,
+        Column(_("severity"), lambda c: c.get_severity_display()),
+        Column(_("lost workdays"), lambda c: c.lost_workdays),
+        Column(_("recognition date"), lambda c: c.recognized_on),
+        Column(_("disability grade"), lambda c: c.disability_grade),
+        Column(_("fund payout (yuan)"), lambda c: c.fund_payout),
+    ]
 
 
 class InjuryCaseDetailView(IncidentDetailView):
@@ -141,7 +168,15 @@ class OccupationalDiseaseCaseListView(IncidentListView):
     model = OccupationalDiseaseCase
     table_class = OccupationalDiseaseCaseTable
     filterset_class = OccupationalDiseaseCaseFilterSet
-    related = ("enterprise", "disease")
+    related = ("enterprise__region", "enterprise__industry", "disease")
+    export_columns = [
+        Column(_("diagnosis date"), lambda c: c.diagnosed_on),
+        *_ENTERPRISE_COLUMNS,
+        Column(_("occupational disease"), lambda c: f"{c.disease.catalogue_version} {c.disease.name}"),
+        Column(_("hazard factor"), lambda c: c.hazard_factor),
+        Column(_("years of exposure"), lambda c: c.exposure_years),
+        *_WORKER_COLUMNS,
+    ]
 
 
 class OccupationalDiseaseCaseDetailView(IncidentDetailView):
@@ -178,7 +213,17 @@ class SafetyAccidentListView(IncidentListView):
     model = SafetyAccident
     table_class = SafetyAccidentTable
     filterset_class = SafetyAccidentFilterSet
-    related = ("enterprise", "accident_type")
+    related = ("enterprise__region", "enterprise__industry", "accident_type")
+    export_columns = [
+        Column(_("time of the accident"), lambda a: a.occurred_at),
+        *_ENTERPRISE_COLUMNS,
+        Column(_("accident type"), lambda a: f"{a.accident_type.code} {a.accident_type.name}"),
+        Column(_("grade"), lambda a: a.get_grade_display()),
+        Column(_("deaths"), lambda a: a.deaths),
+        Column(_("serious injuries"), lambda a: a.serious_injuries),
+        Column(_("minor injuries"), lambda a: a.minor_injuries),
+        Column(_("direct economic loss (yuan)"), lambda a: a.direct_loss),
+    ]
 
 
 class SafetyAccidentDetailView(IncidentDetailView):

@@ -55,6 +55,32 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         return self.model.objects.visible_to(self.request.user)
 
     add_url_name: str | None = None
+    export_columns: list | None = None  # portal.exports.Column list: enables ?export=csv|xlsx
+
+    def get(self, request, *args, **kwargs):
+        fmt = request.GET.get("export")
+        if fmt in ("csv", "xlsx") and self.export_columns:
+            return self.export(fmt)
+        return super().get(request, *args, **kwargs)
+
+    def export(self, fmt: str):
+        """The list as filtered (and only the rows the user may see), audited with its filter and row count."""
+        from portal import exports
+
+        filterset = self.get_filterset(self.get_filterset_class())
+        queryset = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+        queryset = queryset.order_by(*(self.model._meta.ordering or ["pk"]))
+        name = f"{self.model._meta.verbose_name_plural}-{timezone.localdate():%Y%m%d}.{fmt}"
+        filters = {k: v for k, v in self.request.GET.items() if k not in ("export", "page")}
+        audit.record(
+            actor=self.request.user,
+            verb="export",
+            note=f"{self.model._meta.label_lower} {fmt} rows={queryset.count()} filter={filters}"[:500],
+        )
+        data = exports.rows(queryset, self.export_columns)
+        if fmt == "csv":
+            return exports.csv_response(name, self.export_columns, data)
+        return exports.xlsx_response(name, self.model._meta.verbose_name_plural, self.export_columns, data)
 
     def get_context_data(self, **kwargs):
         from django.urls import reverse
@@ -66,6 +92,12 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         opts = self.model._meta
         if self.add_url_name and self.request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
             ctx["add_url"] = reverse(self.add_url_name)
+        if self.export_columns:
+            query = self.request.GET.copy()
+            query.pop("page", None)
+            ctx["export_urls"] = {
+                fmt: "?" + (query.urlencode() + "&" if query else "") + f"export={fmt}" for fmt in ("xlsx", "csv")
+            }
         return ctx
 
     def get_filterset_kwargs(self, filterset_class):
