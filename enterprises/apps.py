@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class EnterprisesConfig(AppConfig):
     name = "enterprises"
     verbose_name = _("Enterprises")
+
+    def ready(self):
+        from portal import imports
+
+        from .imports import EnterpriseImport
+
+        imports.register(EnterpriseImport())

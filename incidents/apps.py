@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = _("Incidents")
+
+    def ready(self):
+        from portal import imports
+
+        from .imports import InjuryCaseImport
+
+        imports.register(InjuryCaseImport())

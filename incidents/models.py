@@ -69,10 +69,14 @@ class WorkerCase(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self.derive_personal_fields()
+        super().save(*args, **kwargs)
+
+    def derive_personal_fields(self) -> None:
+        """Blind index, birth date and sex from the ID number (bulk imports call this instead of save())."""
         self.worker_id_number = normalize_id_number(self.worker_id_number or "")
         self.worker_id_hash = blind_index(self.worker_id_number)
         self.birth_date, self.sex = parse_id_number(self.worker_id_number, validate=False)
-        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

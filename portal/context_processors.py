@@ -38,6 +38,10 @@ def _shell(request):
         ):
             if user.has_perm(perm):
                 nav.append({"label": label, "url": reverse(url), "icon": icon})
+        from portal.imports import specs_for
+
+        if specs_for(user):
+            nav.append({"label": _("Imports"), "url": reverse("imports:import_list"), "icon": "upload"})
         nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
         if user.has_perm("accounts.view_security_policy"):
             nav.append(

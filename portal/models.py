@@ -22,6 +22,7 @@ class AuditVerb(models.TextChoices):
     ROLE_CHANGED = "role_changed", _("Role changed")
     EXPORT = "export", _("Exported")
     UNMASK = "unmask", _("Personal data shown")
+    IMPORT = "import", _("Imported")
 
 
 class AuditEventQuerySet(ScopedQuerySet):
@@ -110,3 +111,45 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname} {self.at}"
+
+
+class ImportStatus(models.TextChoices):
+    VALIDATED = "validated", _("Ready to import")
+    FAILED = "failed", _("Has errors")
+    COMMITTED = "committed", _("Imported")
+
+
+class ImportBatch(models.Model):
+    """One uploaded spreadsheet: validated whole, previewed, then committed all at once (or not at all)."""
+
+    kind = models.CharField(_("data"), max_length=60)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=12, choices=ImportStatus.choices)
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    summary = models.JSONField(_("summary"), default=dict)
+    errors = models.JSONField(_("errors"), default=list)
+    committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.original_name
+
+    @classmethod
+    def scope_visible(cls, qs, user):
+        """An import is seen by the person who uploaded it."""
+        return qs.filter(created_by=user)
+
+    @classmethod
+    def scope_editable(cls, qs, user):
+        return qs.filter(created_by=user)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("portal.accounts.urls")),
     path("inbox/", include("portal.notifications.urls")),
+    path("imports/", include("portal.import_urls")),
     path("enterprises/", include("enterprises.urls")),
     path("incidents/", include("incidents.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

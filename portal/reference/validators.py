@@ -10,6 +10,8 @@ Both accept surrounding blanks and a lower-case letter; store the value returned
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 import re
 
@@ -108,11 +110,30 @@ def region_code_ever_existed(code: str) -> bool:
     If the historical code table has not been loaded at all (a fresh database without ``load_reference``),
     every code is accepted rather than rejecting every ID number.
     """
+    preloaded = _preloaded_codes.get()
+    if preloaded is not None:
+        return code in preloaded or not preloaded
     from .models import HistoricalRegionCode
 
     if HistoricalRegionCode.objects.filter(code=code).exists():
         return True
     return not HistoricalRegionCode.objects.exists()
+
+
+_preloaded_codes: contextvars.ContextVar[frozenset | None] = contextvars.ContextVar("region_codes", default=None)
+
+
+@contextlib.contextmanager
+def preloaded_region_codes():
+    """Within this block ID-number checks use one preloaded set of region codes instead of a query each
+    (bulk imports validate thousands of ID numbers)."""
+    from .models import HistoricalRegionCode
+
+    token = _preloaded_codes.set(frozenset(HistoricalRegionCode.objects.values_list("code", flat=True)))
+    try:
+        yield
+    finally:
+        _preloaded_codes.reset(token)
 
 
 def validate_id_number(value: str) -> None:

@@ -133,3 +133,14 @@ def test_admin_edit_of_the_holiday_calendar_is_audited(client_for, users):
 
 def test_staff_cannot_reach_the_calendar_admin(client_for, users):
     assert client_for(users["staff_a"]).get("/admin/reference/calendarday/").status_code in (302, 403)
+
+
+def test_same_instant_in_another_time_zone_is_no_change():
+    import datetime
+    import zoneinfo
+
+    from portal import audit
+
+    utc = {"t": audit._json_value(datetime.datetime(2025, 3, 18, 1, 30, tzinfo=datetime.UTC))}
+    local = {"t": audit._json_value(datetime.datetime(2025, 3, 18, 9, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")))}
+    assert audit.diff(utc, local) == {}

@@ -1,0 +1,168 @@
+"""Spreadsheet import: whole-file validation, errors by row and column in Chinese, all-or-nothing, re-import
+changes nothing, scope and ownership rules, templates, bounded queries."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from enterprises.models import Enterprise
+from incidents.models import InjuryCase
+from portal.models import AuditEvent, ImportBatch
+from portal.reference.models import AccidentType
+from portal.reference.validators import id_number_check_char
+from tests.factories import credit_code
+
+pytestmark = pytest.mark.django_db
+
+ENTERPRISE_HEADERS = ["统一社会信用代码", "名称", "行政区划代码", "行业代码", "企业规模", "从业人员数"]
+
+
+def csv_file(rows, name="data.csv"):
+    text = "\n".join(",".join(str(c) for c in row) for row in rows)
+    return SimpleUploadedFile(name, text.encode("utf-8-sig"), content_type="text/csv")
+
+
+def xlsx_file(rows, name="data.xlsx"):
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return SimpleUploadedFile(name, out.getvalue())
+
+
+def upload(client, kind, file):
+    response = client.post(reverse("imports:import_upload", args=[kind]), {"file": file})
+    assert response.status_code == 302, response.content.decode()[:1500]
+    return ImportBatch.objects.get(pk=int(response["Location"].rstrip("/").split("/")[-1]))
+
+
+def bad(code):
+    return code[:-1] + ("0" if code[-1] != "0" else "1")
+
+
+def test_bad_row_is_named_and_nothing_is_saved_then_the_fixed_file_imports(client_for, users, regions, industry):
+    client = client_for(users["staff_a"])
+    good1, good2 = credit_code(9001), credit_code(9002)
+    rows = [
+        ENTERPRISE_HEADERS,
+        [good1, "导入一厂", regions["a_town"].code, industry.code, "小型", 50],
+        [bad(good2), "导入二厂", regions["a_town"].code, industry.code, "特大型", "五十"],
+    ]
+    batch = upload(client, "enterprises.enterprise", csv_file(rows))
+    assert batch.status == "failed"
+    texts = [e["text"] for e in batch.errors]
+    assert "第3行 统一社会信用代码：校验位错误。" in texts
+    assert any(t.startswith("第3行 企业规模：") for t in texts)
+    assert any(t.startswith("第3行 从业人员数：") for t in texts)
+    assert not Enterprise.objects.filter(name__startswith="导入").exists()
+    confirm = client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    assert confirm.status_code == 302 and not Enterprise.objects.filter(name__startswith="导入").exists()
+
+    rows[2] = [good2, "导入二厂", regions["a_town"].code, industry.code, "微型", 8]
+    batch = upload(client, "enterprises.enterprise", xlsx_file(rows))
+    assert batch.status == "validated" and batch.summary["create"] == 2
+    assert not Enterprise.objects.filter(name__startswith="导入").exists()  # preview only
+    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == "committed"
+    assert set(Enterprise.objects.filter(name__startswith="导入").values_list("owner_agency", flat=True)) == {
+        users["staff_a"].agency_id
+    }
+    assert AuditEvent.objects.filter(verb="create", object_type="enterprises.enterprise").count() == 2
+
+    again = upload(client, "enterprises.enterprise", xlsx_file(rows))
+    assert again.summary["create"] == 0 and again.summary["update"] == 0 and again.summary["unchanged"] == 2
+    client.post(reverse("imports:import_confirm", args=[again.pk]))
+    assert Enterprise.objects.filter(name__startswith="导入").count() == 2
+
+
+def test_update_changes_only_what_differs(client_for, users, enterprise_a, regions, industry):
+    client = client_for(users["staff_a"])
+    rows = [
+        ENTERPRISE_HEADERS,
+        [enterprise_a.credit_code, "改名后的公司", regions["a_town"].code, industry.code, "", ""],
+    ]
+    batch = upload(client, "enterprises.enterprise", csv_file(rows))
+    assert batch.summary["update"] == 1 and batch.summary["preview"][0]["fields"] == ["name"]
+    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    enterprise_a.refresh_from_db()
+    assert enterprise_a.name == "改名后的公司"
+    event = AuditEvent.objects.get(verb="update", object_id=str(enterprise_a.pk))
+    assert event.changes == {"name": ["永康五金制品有限公司", "改名后的公司"]}
+
+
+def test_rows_outside_scope_or_owned_by_others_are_refused(client_for, users, enterprise_a, regions, industry):
+    client = client_for(users["staff_a_emergency"])
+    rows = [
+        ENTERPRISE_HEADERS,
+        [enterprise_a.credit_code, "别人的企业", regions["a_town"].code, industry.code, "", ""],
+        [credit_code(9003), "武义的企业", regions["b"].code, industry.code, "", ""],
+    ]
+    batch = upload(client, "enterprises.enterprise", csv_file(rows))
+    texts = " ".join(e["text"] for e in batch.errors)
+    assert "第2行" in texts and "第3行" in texts and "行政区划代码" in texts
+    assert batch.status == "failed"
+
+
+def test_missing_required_column_is_named(client_for, users):
+    batch = upload(client_for(users["staff_a"]), "enterprises.enterprise", csv_file([["名称"], ["某厂"]]))
+    assert any("统一社会信用代码" in e["text"] for e in batch.errors)
+
+
+def test_only_hrss_imports_injury_cases(client_for, users):
+    url = reverse("imports:import_upload", args=["incidents.injurycase"])
+    assert client_for(users["staff_a_emergency"]).get(url).status_code == 403
+    assert client_for(users["staff_a"]).get(url).status_code == 200
+
+
+def test_injury_cases_import_and_reimport(client_for, users, enterprise_a, enterprise_b, settings):
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+    client = client_for(users["staff_a"])
+    headers = ["统一社会信用代码", "事故发生时间", "事故类别代码", "岗位", "受伤职工", "居民身份证号码", "伤害程度"]
+    first17 = "33078419900101123"
+    ok_id = first17 + id_number_check_char(first17)
+    rows = [
+        headers,
+        [enterprise_a.credit_code, "2025-03-18 09:30", "3", "冲压工", "王小明", ok_id, "轻伤"],
+        [enterprise_b.credit_code, "2025-03-19 10:00", "03", "焊工", "李四", ok_id, "重伤"],
+    ]
+    batch = upload(client, "incidents.injurycase", csv_file(rows))
+    assert any(e["text"].startswith("第3行 统一社会信用代码：") for e in batch.errors), batch.errors  # county B
+    rows.pop()
+    batch = upload(client, "incidents.injurycase", csv_file(rows))
+    assert batch.status == "validated", batch.errors
+    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    case = InjuryCase.objects.get()
+    assert case.worker_id_number == ok_id and case.owner_agency == users["staff_a"].agency and case.sex == "M"
+    assert ok_id not in str(AuditEvent.objects.get(verb="create", object_type="incidents.injurycase").changes)
+    again = upload(client, "incidents.injurycase", csv_file(rows))
+    assert again.summary["unchanged"] == 1 and again.summary["create"] == 0
+
+
+def test_template_has_the_chinese_headers(client_for, users):
+    response = client_for(users["staff_a"]).get(reverse("imports:import_template", args=["enterprises.enterprise"]))
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert [c.value for c in workbook.worksheets[0][1]][:4] == ENTERPRISE_HEADERS[:4]
+    assert workbook.worksheets[1].title == "填写说明"
+
+
+def test_another_users_import_is_404(client_for, users, regions, industry):
+    batch = upload(client_for(users["staff_a"]), "enterprises.enterprise", csv_file([ENTERPRISE_HEADERS]))
+    assert (
+        client_for(users["staff_a_emergency"]).get(reverse("imports:import_detail", args=[batch.pk])).status_code == 404
+    )
+
+
+def test_validation_queries_do_not_grow_with_rows(users, regions, industry, django_assert_max_num_queries):
+    from portal import imports
+
+    spec = imports.get_spec("enterprises.enterprise")
+    rows = [(i + 2, [credit_code(20000 + i), f"批量{i}", regions["a_town"].code, industry.code]) for i in range(300)]
+    with django_assert_max_num_queries(8):
+        result = imports.validate(spec, users["staff_a"], ENTERPRISE_HEADERS[:4], rows)
+    assert not result.errors and result.summary()["create"] == 300
