@@ -92,6 +92,11 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         opts = self.model._meta
         if self.add_url_name and self.request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
             ctx["add_url"] = reverse(self.add_url_name)
+        from portal import imports
+
+        spec = imports.get_spec(self.model._meta.label_lower)
+        if spec is not None and spec.may_import(self.request.user):
+            ctx["import_url"] = reverse("imports:import_upload", args=[spec.kind])
         if self.export_columns:
             query = self.request.GET.copy()
             query.pop("page", None)
