@@ -16,6 +16,7 @@ portal_router = DefaultRouter()
 portal_router.register("audit-events", api_views.AuditEventViewSet)
 portal_router.register("regions", api_views.RegionViewSet, basename="region")
 portal_router.register("industries", api_views.IndustryViewSet, basename="industry")
+portal_router.register("imports", api_views.ImportBatchViewSet, basename="import")
 
 api_v1 = [
     path("accounts/", include("portal.accounts.api.urls")),

@@ -166,3 +166,28 @@ def test_validation_queries_do_not_grow_with_rows(users, regions, industry, djan
     with django_assert_max_num_queries(8):
         result = imports.validate(spec, users["staff_a"], ENTERPRISE_HEADERS[:4], rows)
     assert not result.errors and result.summary()["create"] == 300
+
+
+def test_import_through_the_api(api_client_for, users, regions, industry):
+    client = api_client_for(users["staff_a"])
+    code = credit_code(9100)
+    rows = [ENTERPRISE_HEADERS, [bad(code), "接口导入厂", regions["a_town"].code, industry.code, "", ""]]
+    response = client.post("/api/v1/portal/imports/", {"kind": "enterprises.enterprise", "file": csv_file(rows)})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "failed" and body["errors"][0]["text"].startswith("第2行 统一社会信用代码：")
+    rows[1][0] = code
+    body = client.post("/api/v1/portal/imports/", {"kind": "enterprises.enterprise", "file": csv_file(rows)}).json()
+    assert body["status"] == "validated" and body["summary"]["create"] == 1
+    assert not Enterprise.objects.filter(credit_code=code).exists()
+    confirmed = client.post(f"/api/v1/portal/imports/{body['id']}/confirm/").json()
+    assert confirmed["status"] == "committed" and Enterprise.objects.filter(credit_code=code).exists()
+    other = api_client_for(users["staff_a_emergency"]).post(f"/api/v1/portal/imports/{body['id']}/confirm/")
+    assert other.status_code == 404
+
+
+def test_api_import_refuses_a_role_that_may_not_import(api_client_for, users):
+    response = api_client_for(users["auditor"]).post(
+        "/api/v1/portal/imports/", {"kind": "enterprises.enterprise", "file": csv_file([ENTERPRISE_HEADERS])}
+    )
+    assert response.status_code == 403
