@@ -23,9 +23,27 @@ METHOD_ACTIONS = {
 
 
 class Pagination(pagination.PageNumberPagination):
+    """Page numbers with a capped count: ``count`` stops at 100,000 and ``count_capped`` says so."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    @property
+    def django_paginator_class(self):
+        from portal.pagination import CappedPaginator
+
+        return CappedPaginator
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.page.paginator.is_capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        schema = super().get_paginated_response_schema(schema)
+        schema["properties"]["count_capped"] = {"type": "boolean", "example": False}
+        return schema
 
 
 class RolePermission(permissions.BasePermission):

@@ -18,6 +18,7 @@ from django_tables2 import SingleTableMixin
 
 from portal import audit, todos
 from portal.forms import style_fields
+from portal.pagination import CappedPaginator
 from portal.permissions import get_visible_or_404
 from portal.services import create_object, delete_object, update_object
 
@@ -45,7 +46,7 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
     """List with filters (django-filter) and a sortable, paginated table (django-tables2)."""
 
     # django-tables2 paginates (and counts) the table; Django's own list pagination would count the scope twice.
-    table_pagination = {"per_page": 25}
+    table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
     template_name = "generic/object_list.html"
 
     def get_permission_required(self):
