@@ -480,19 +480,22 @@ def test_load_demo_makes_valid_data_once():
     from enterprises.models import Enterprise
     from portal.accounts.models import Agency, Role, User
 
-    call_command("load_demo", stdout=io.StringIO())
-    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", "--enterprises", "20", stdout=io.StringIO())
+    call_command("load_demo", "--enterprises", "20", stdout=io.StringIO())
     assert Agency.objects.filter(region__code="330784").count() == 8
-    assert Enterprise.objects.count() == 10
+    assert Enterprise.objects.count() == 30  # 10 named and 20 generated, once
     from enterprises.models import InsuranceSnapshot
 
-    assert InsuranceSnapshot.objects.filter(year=2024).count() == 40  # four quarters for each enterprise
+    assert InsuranceSnapshot.objects.filter(year=2024).count() == 120  # four quarters for each enterprise
     for snapshot in InsuranceSnapshot.objects.all()[:20]:
         snapshot.full_clean()
     from incidents.models import InjuryCase
 
     cases = InjuryCase.objects.all()
-    assert cases.count() >= 20
+    assert cases.count() >= 60
+    assert set(cases.values_list("enterprise_id", flat=True).distinct()) == set(
+        Enterprise.objects.values_list("id", flat=True)
+    )
     for case in cases:
         case.full_clean()  # valid ID numbers, accident type of the right GB 6441 edition for its date
     assert cases.filter(severity="minor").count() > cases.filter(severity="serious").count()

@@ -62,6 +62,11 @@ def demo_credit_code(region_code: str, serial: int) -> str:
 class Command(BaseCommand):
     help = "Load the demo region 永康市 with member agencies, enterprises and one account per role (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--enterprises", type=int, default=300, help="generated enterprises besides the named ones (default 300)"
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
         region = Region.objects.filter(code=DEMO_REGION).first()
@@ -95,6 +100,11 @@ class Command(BaseCommand):
                 enterprise.scale, enterprise.employees, enterprise.legal_representative = scale, employees, legal
                 enterprise.save(update_fields=["scale", "employees", "legal_representative"])
             enterprises.append(enterprise)
+        enterprises += [
+            e
+            for e in self.generated_enterprises(region, towns, agencies[0], options["enterprises"])
+            if e.pk not in {x.pk for x in enterprises}
+        ]
         snapshots = self.insurance_snapshots(enterprises, agencies[0])
         cases = self.injury_cases(enterprises, agencies[0])
         created = 0
@@ -164,8 +174,9 @@ class Command(BaseCommand):
 
     @staticmethod
     def injury_cases(enterprises, agency) -> int:
-        """About two years of work-injury cases, once: roughly 2 per 100 employees a year; mostly machinery and
-        struck-by injuries, as in manufacturing statistics; 80 % minor, 18 % serious, 2 % fatal."""
+        """Three years of work-injury cases for each enterprise that has none yet: about 2 per 100 employees a
+        year; accident types by industry (machinery and struck-by in metalworking, falls in construction,
+        vehicles in transport, as in the national statistics); 80 % minor, 18 % serious, 2 % fatal."""
         import datetime
         import random
         from decimal import Decimal
@@ -174,32 +185,35 @@ class Command(BaseCommand):
         from portal.reference.models import AccidentType, gb6441_edition_for
         from portal.reference.validators import id_number_check_char
 
-        if InjuryCase.objects.filter(enterprise__in=enterprises).exists():
+        with_cases = set(
+            InjuryCase.objects.filter(enterprise__in=enterprises).values_list("enterprise_id", flat=True).distinct()
+        )
+        todo = [e for e in enterprises if e.pk not in with_cases]
+        if not todo:
             return 0
-        types_1986 = {t.code: t for t in AccidentType.objects.filter(edition=1986, kind="type")}
-        weights = {"03": 45, "01": 20, "09": 10, "04": 8, "02": 7, "07": 5, "20": 5}
-        posts = ["冲压工", "车工", "焊工", "装配工", "搬运工", "铸造工", "打磨工", "叉车司机", "切割工"]
-        surnames, given = "王李张刘陈杨黄赵吴周徐孙胡朱", "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚"
+        old_types = {t.code: t for t in AccidentType.objects.filter(edition=1986, kind="type")}
+        successors = {code: (t.default_successor() or t) for code, t in old_types.items()}
+        surnames, given = "王李张刘陈杨黄赵吴周徐孙胡朱应胡程吕施金", "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚建国志华"
         now = timezone.now()
-        created = 0
-        for enterprise in enterprises:
+        rows = []
+        for enterprise in todo:
+            profile = _profile(enterprise.industry.code)
             rng = random.Random(f"cases-{enterprise.credit_code}")  # noqa: S311 - demo data
-            for _ in range(max(1, round(enterprise.employees * 0.02 * 2 * rng.uniform(0.6, 1.4)))):
-                occurred = now - datetime.timedelta(days=rng.uniform(3, 730), hours=rng.uniform(0, 10))
-                old = types_1986[rng.choices(list(weights), weights=list(weights.values()))[0]]
+            for _ in range(max(1, round((enterprise.employees or 20) * 0.02 * 3 * rng.uniform(0.5, 1.5)))):
+                occurred = now - datetime.timedelta(days=rng.uniform(3, 1095), hours=rng.uniform(0, 10))
+                code = rng.choices(list(profile["types"]), weights=list(profile["types"].values()))[0]
                 edition = gb6441_edition_for(timezone.localtime(occurred).date())
-                kind = old if edition == 1986 else (old.default_successor() or old)
                 severity = rng.choices(["minor", "serious", "fatal"], weights=[80, 18, 2])[0]
                 birth = datetime.date(1965, 1, 1) + datetime.timedelta(days=rng.randint(0, 365 * 38))
                 first17 = f"330784{birth:%Y%m%d}{rng.randint(0, 999):03d}"
                 days_ago = (now - occurred).days
-                InjuryCase.objects.create(
+                case = InjuryCase(
                     enterprise=enterprise,
                     occurred_at=occurred,
-                    place=rng.choice(["生产车间", "仓库", "厂区道路", "装配线"]),
-                    accident_type=kind,
+                    place=rng.choice(profile["places"]),
+                    accident_type=old_types[code] if edition == 1986 else successors[code],
                     cause=rng.choice(["违章操作", "防护装置缺失", "未佩戴劳动防护用品", "设备故障", "安全培训不足"]),
-                    post=rng.choice(posts),
+                    post=rng.choice(profile["posts"]),
                     worker_name=rng.choice(surnames) + "".join(rng.sample(given, rng.choice([1, 2]))),
                     worker_id_number=first17 + id_number_check_char(first17),
                     severity=severity,
@@ -211,5 +225,123 @@ class Command(BaseCommand):
                     fund_payout=Decimal(rng.randint(2, 40) * 1000) if days_ago > 60 else Decimal(0),
                     owner_agency=agency,
                 )
-                created += 1
-        return created
+                case.derive_personal_fields()
+                rows.append(case)
+        InjuryCase.objects.bulk_create(rows, batch_size=1000)
+        return len(rows)
+
+    @staticmethod
+    def generated_enterprises(region, towns, agency, count: int) -> list:
+        """``count`` more enterprises spread over the towns, with an industry mix like Yongkang's (五金之都:
+        mostly metal products and machinery), deterministic so a second run finds them again."""
+        import random
+
+        from portal.reference.models import Industry
+
+        classes = {}
+        for prefix, _weight in INDUSTRY_MIX:
+            classes[prefix] = list(Industry.objects.filter(level="class", code__startswith=prefix).order_by("code"))
+        generated = Enterprise.objects.filter(credit_code__startswith="91" + DEMO_REGION + "MA1")
+        existing = set(generated.values_list("credit_code", flat=True))
+        names = set(generated.values_list("name", flat=True))
+        scales = [("micro", 5, 19), ("small", 20, 299), ("medium", 300, 999), ("large", 1000, 3000)]
+        rows = []
+        for i in range(count):
+            code = demo_credit_code(DEMO_REGION, 100_000 + i)
+            if code in existing:
+                continue
+            rng = random.Random(f"enterprise-{i}")  # noqa: S311 - demo data
+            prefix = rng.choices([p for p, _w in INDUSTRY_MIX], weights=[w for _p, w in INDUSTRY_MIX])[0]
+            industry = rng.choice(classes[prefix])
+            scale, low, high = rng.choices(scales, weights=[30, 55, 12, 3])[0]
+            town = towns[min(int(rng.paretovariate(1.2)) - 1, len(towns) - 1)]  # a few towns carry most firms
+            word = NAME_WORDS[i % len(NAME_WORDS)] + NAME_WORDS_2[(i // len(NAME_WORDS)) % len(NAME_WORDS_2)]
+            name = f"永康市{word}{_trade(industry)}有限公司"
+            if name in names:
+                name = f"浙江{town.name[:2]}{word}{_trade(industry)}有限公司"
+            names.add(name)
+            rows.append(
+                Enterprise(
+                    credit_code=code,
+                    name=name,
+                    region=town,
+                    industry=industry,
+                    owner_agency=agency,
+                    scale=scale,
+                    employees=rng.randint(low, high),
+                )
+            )
+        Enterprise.objects.bulk_create(rows, batch_size=500)
+        return list(
+            Enterprise.objects.filter(credit_code__startswith="91" + DEMO_REGION + "MA1").select_related(
+                "industry", "region"
+            )
+        )
+
+
+# Division prefixes and weights of the generated enterprises (GB/T 4754-2017).
+INDUSTRY_MIX = [
+    ("33", 38),
+    ("34", 14),
+    ("38", 8),
+    ("36", 8),
+    ("21", 4),
+    ("30", 4),
+    ("47", 5),
+    ("48", 3),
+    ("54", 5),
+    ("51", 6),
+    ("52", 5),
+]
+NAME_WORDS = ["恒", "华", "金", "永", "宏", "鑫", "精", "顺", "联", "博", "天", "富"]
+NAME_WORDS_2 = ["达", "盛", "兴", "源", "工", "发", "创", "远", "成", "力", "康", "泰"]
+
+_PROFILES = {
+    "construction": {
+        "types": {"09": 35, "01": 20, "10": 10, "03": 10, "04": 10, "05": 5, "20": 10},
+        "posts": ["架子工", "钢筋工", "泥瓦工", "塔吊司机", "电工"],
+        "places": ["施工现场", "脚手架", "基坑"],
+    },
+    "transport": {
+        "types": {"02": 70, "01": 10, "09": 5, "20": 15},
+        "posts": ["货车司机", "装卸工", "押运员"],
+        "places": ["道路", "停车场", "装卸区"],
+    },
+    "trade": {
+        "types": {"01": 25, "09": 20, "02": 15, "03": 10, "20": 30},
+        "posts": ["理货员", "仓管员", "搬运工"],
+        "places": ["仓库", "卖场", "装卸区"],
+    },
+    "manufacturing": {
+        "types": {"03": 45, "01": 20, "09": 8, "04": 8, "02": 5, "07": 6, "20": 8},
+        "posts": ["冲压工", "车工", "焊工", "装配工", "铸造工", "打磨工", "叉车司机", "切割工"],
+        "places": ["生产车间", "仓库", "厂区道路", "装配线"],
+    },
+}
+
+
+def _trade(industry) -> str:
+    """A short business word for a company name from the industry class name: 金属结构制造 → 金属结构制造."""
+    name = industry.name
+    for word in ("其他", "未列明", "生产专用", "家用", "制造", "加工", "服务", "业"):
+        name = name.replace(word, "")
+    name = name.split("、")[0].split("及")[0].split("和")[0][:4]
+    division = int(industry.code[:2])
+    if 47 <= division <= 50:
+        return name + "建设"
+    if 53 <= division <= 59:
+        return name[:2] + "运输"
+    if division in (51, 52):
+        return name[:2] + "贸易"
+    return name + "制造"
+
+
+def _profile(industry_code: str) -> dict:
+    division = industry_code[:2]
+    if division in ("47", "48", "49", "50"):
+        return _PROFILES["construction"]
+    if division in ("53", "54", "55", "56", "57", "58", "59"):
+        return _PROFILES["transport"]
+    if division in ("51", "52", "61", "62"):
+        return _PROFILES["trade"]
+    return _PROFILES["manufacturing"]
