@@ -9,6 +9,7 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from portal import imports
 
-        from .imports import InjuryCaseImport
+        from .imports import InjuryCaseImport, OccupationalDiseaseCaseImport, SafetyAccidentImport
 
-        imports.register(InjuryCaseImport())
+        for spec in (InjuryCaseImport(), OccupationalDiseaseCaseImport(), SafetyAccidentImport()):
+            imports.register(spec)

@@ -9,10 +9,16 @@ from portal import imports
 from portal.crypto import blind_index
 from portal.imports import Column
 from portal.permissions import may_record
-from portal.reference.models import AccidentType, AccidentTypeKind
+from portal.reference.models import (
+    AccidentType,
+    AccidentTypeKind,
+    OccupationalDisease,
+    accident_grade,
+    disease_catalogue_for,
+)
 from portal.reference.validators import normalize_credit_code, normalize_id_number, validate_id_number
 
-from .models import InjuryCase, Severity
+from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
 
 
 def _enterprise(cell, ctx):
@@ -100,3 +106,118 @@ class InjuryCaseImport(imports.ImportSpec):
 
     def before_save(self, instance):
         instance.derive_personal_fields()
+
+
+def _disease(cell, ctx):
+    """A catalogue item by its code (2024-05-0-27) or by its name in the catalogue of the diagnosis date."""
+    value = str(cell).strip()
+    disease = ctx["diseases_by_code"].get(value)
+    if disease is None:
+        matches = ctx["diseases_by_name"].get(value, [])
+        disease = matches[0] if len(matches) == 1 else None
+        if matches and disease is None:
+            return matches  # resolved against the diagnosis date in the spec
+    if disease is None:
+        raise ValidationError(_("Unknown occupational disease %(value)s.") % {"value": value})
+    return disease
+
+
+class OccupationalDiseaseCaseImport(imports.ImportSpec):
+    kind = "incidents.occupationaldiseasecase"
+    model = OccupationalDiseaseCase
+    title = gettext_lazy("occupational-disease cases")
+    columns = [
+        Column(gettext_lazy("unified social credit code"), "enterprise", _enterprise, required=True),
+        Column(gettext_lazy("injured worker"), "worker_name", imports.text(50), required=True),
+        Column(gettext_lazy("ID number"), "worker_id_number", _id_number, required=True),
+        Column(
+            gettext_lazy("occupational disease"),
+            "disease",
+            _disease,
+            required=True,
+            note=gettext_lazy("Catalogue code, or the disease name of the catalogue in force on the diagnosis date"),
+        ),
+        Column(gettext_lazy("diagnosis"), "diagnosis", imports.text(200)),
+        Column(gettext_lazy("hazard factor"), "hazard_factor", imports.text(60), required=True),
+        Column(gettext_lazy("exposure start"), "exposure_start", imports.date),
+        Column(gettext_lazy("years of exposure"), "exposure_years", imports.decimal, required=True),
+        Column(gettext_lazy("diagnosis date"), "diagnosed_on", imports.date, required=True),
+        Column(gettext_lazy("diagnosing institution"), "diagnosing_institution", imports.text(100)),
+    ]
+
+    def may_import(self, actor) -> bool:
+        return may_record(actor, OccupationalDiseaseCase)
+
+    def context(self, actor, rows):
+        ctx = InjuryCaseImport.context(self, actor, rows)
+        diseases = list(OccupationalDisease.objects.all())
+        by_name: dict[str, list] = {}
+        for d in diseases:
+            by_name.setdefault(d.name, []).append(d)
+        return {**ctx, "diseases_by_code": {d.code: d for d in diseases}, "diseases_by_name": by_name}
+
+    def key(self, values):
+        return (values["enterprise"].pk, blind_index(values["worker_id_number"]), values["diagnosed_on"])
+
+    def existing(self, actor, keys, ctx):
+        if not keys:
+            return {}
+        found = OccupationalDiseaseCase.objects.filter(
+            enterprise_id__in={k[0] for k in keys}, worker_id_hash__in={k[1] for k in keys}
+        ).select_related("enterprise", "disease")
+        return {(c.enterprise_id, c.worker_id_hash, c.diagnosed_on): c for c in found}
+
+    def new_instance(self, actor, values):
+        if isinstance(values.get("disease"), list):  # a name found in both catalogues: take the one in force
+            version = disease_catalogue_for(values["diagnosed_on"])
+            values["disease"] = next(
+                (d for d in values["disease"] if d.catalogue_version == version), values["disease"][0]
+            )
+        return OccupationalDiseaseCase(owner_agency=actor.agency, **values)
+
+    check_update = InjuryCaseImport.check_update
+
+    def before_save(self, instance):
+        instance.derive_personal_fields()
+
+
+class SafetyAccidentImport(imports.ImportSpec):
+    kind = "incidents.safetyaccident"
+    model = SafetyAccident
+    title = gettext_lazy("safety accidents")
+    columns = [
+        Column(gettext_lazy("unified social credit code"), "enterprise", _enterprise, required=True),
+        Column(gettext_lazy("time of the accident"), "occurred_at", imports.date_time, required=True),
+        Column(gettext_lazy("place"), "place", imports.text(200)),
+        Column(gettext_lazy("accident type code"), "accident_type", _accident_type, required=True),
+        Column(gettext_lazy("summary"), "summary", imports.text(4000)),
+        Column(gettext_lazy("deaths"), "deaths", imports.integer),
+        Column(gettext_lazy("serious injuries"), "serious_injuries", imports.integer),
+        Column(gettext_lazy("minor injuries"), "minor_injuries", imports.integer),
+        Column(gettext_lazy("direct economic loss (yuan)"), "direct_loss", imports.decimal),
+    ]
+
+    def may_import(self, actor) -> bool:
+        return may_record(actor, SafetyAccident)
+
+    def context(self, actor, rows):
+        return InjuryCaseImport.context(self, actor, rows)
+
+    def key(self, values):
+        return (values["enterprise"].pk, values["occurred_at"])
+
+    def existing(self, actor, keys, ctx):
+        if not keys:
+            return {}
+        found = SafetyAccident.objects.filter(enterprise_id__in={k[0] for k in keys}).select_related(
+            "enterprise", "accident_type"
+        )
+        return {(a.enterprise_id, a.occurred_at): a for a in found}
+
+    def new_instance(self, actor, values):
+        return SafetyAccident(owner_agency=actor.agency, **values)
+
+    check_update = InjuryCaseImport.check_update
+
+    def before_save(self, instance):
+        instance.grade = accident_grade(instance.deaths, instance.serious_injuries, instance.direct_loss)

@@ -93,6 +93,9 @@ class ImportSpec:
         """{key: instance} of the rows already in the database."""
         raise NotImplementedError
 
+    def complete(self, values: dict) -> None:
+        """Resolve what needs several columns (called once a row parsed without errors)."""
+
     def new_instance(self, actor, values: dict) -> models.Model:
         return self.model(**values)
 
@@ -186,6 +189,13 @@ def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int,
             except ValidationError as exc:
                 result.add_error(number, labels[column.field], " ".join(exc.messages))
                 failed.add(column.field)
+        if not failed:
+            try:
+                spec.complete(values)
+            except ValidationError as exc:
+                for name, messages in exc.message_dict.items():
+                    result.add_error(number, labels.get(name, ""), " ".join(messages))
+                    failed.add(name)
         parsed.append((number, values, failed))
     keys = [spec.key(values) for _n, values, failed in parsed if not failed]
     existing = spec.existing(actor, keys, ctx)

@@ -191,3 +191,63 @@ def test_api_import_refuses_a_role_that_may_not_import(api_client_for, users):
         "/api/v1/portal/imports/", {"kind": "enterprises.enterprise", "file": csv_file([ENTERPRISE_HEADERS])}
     )
     assert response.status_code == 403
+
+
+def test_disease_cases_import_by_name_picks_the_catalogue_of_the_date(client_for, regions, enterprise_a):
+    import datetime
+
+    from incidents.models import OccupationalDiseaseCase
+    from portal.accounts.models import Role
+    from portal.reference.models import OccupationalDisease
+    from tests.factories import AgencyFactory, UserFactory
+
+    health = UserFactory(
+        username="wj",
+        role=Role.AGENCY_STAFF,
+        agency=AgencyFactory(name="永康市卫生健康局", region=regions["a"], kind="health", is_lead=False),
+    )
+    for version, code, start in ((2013, "2013-01-1-01", "2013-12-23"), (2024, "2024-01-1-01", "2025-08-01")):
+        OccupationalDisease.objects.create(
+            code=code,
+            catalogue_version=version,
+            class_no=1,
+            class_name="尘肺病",
+            item_no=1,
+            name="矽肺",
+            valid_from=datetime.date.fromisoformat(start),
+        )
+    first17 = "33078419800505321"
+    rows = [
+        ["统一社会信用代码", "受伤职工", "居民身份证号码", "职业病", "职业病危害因素", "接害工龄（年）", "诊断日期"],
+        [
+            enterprise_a.credit_code,
+            "赵大力",
+            first17 + id_number_check_char(first17),
+            "矽肺",
+            "矽尘",
+            "3.5",
+            "2025-09-01",
+        ],
+    ]
+    client = client_for(health)
+    batch = upload(client, "incidents.occupationaldiseasecase", csv_file(rows))
+    assert batch.status == "validated", batch.errors
+    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    case = OccupationalDiseaseCase.objects.get()
+    assert case.disease.catalogue_version == 2024 and case.is_short_exposure
+
+
+def test_safety_accident_import_computes_the_grade(client_for, users, enterprise_a, settings):
+    from incidents.models import SafetyAccident
+
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    AccidentType.objects.create(edition=1986, code="10", name="坍塌", kind="type")
+    rows = [
+        ["统一社会信用代码", "事故发生时间", "事故类别代码", "死亡人数", "重伤人数", "直接经济损失（元）"],
+        [enterprise_a.credit_code, "2025-05-06 14:00", "10", "0", "10", "1200000"],
+    ]
+    client = client_for(users["staff_a_emergency"])
+    batch = upload(client, "incidents.safetyaccident", csv_file(rows))
+    assert batch.status == "validated", batch.errors
+    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    assert SafetyAccident.objects.get().grade == "relatively_serious"  # 10 serious injuries: 较大
