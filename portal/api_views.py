@@ -146,6 +146,6 @@ class ImportBatchViewSet(viewsets.ReadOnlyModelViewSet):
         spec = imports.get_spec(batch.kind)
         if spec is None or not spec.may_import(request.user):
             raise PermissionDenied
-        imports.confirm(actor=request.user, batch=batch)
+        deferred = imports.request_confirm(actor=request.user, batch=batch)
         batch.refresh_from_db()
-        return Response(ImportBatchSerializer(batch).data)
+        return Response(ImportBatchSerializer(batch).data, status=202 if deferred else 200)

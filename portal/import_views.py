@@ -85,7 +85,9 @@ class ImportConfirmView(LoginRequiredMixin, View):
         spec = imports.get_spec(batch.kind)
         if spec is None or not spec.may_import(request.user):
             raise PermissionDenied
-        imports.confirm(actor=request.user, batch=batch)
+        if imports.request_confirm(actor=request.user, batch=batch):
+            messages.info(request, _("The import runs in the background; this page shows its progress."))
+            return redirect("imports:import_detail", pk=batch.pk)
         batch.refresh_from_db()
         if batch.status == "committed":
             messages.success(request, _("Imported."))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -152,14 +153,15 @@ def row_error(row: int, column: str, message: str) -> str:
     return _("Row %(row)s %(column)s: %(message)s") % {"row": row, "column": column, "message": message}
 
 
-def validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int, list]]) -> Validation:
+def validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int, list]], progress=None) -> Validation:
+    """``progress(rows_done)`` is called every 1,000 rows (a job reports it to the user)."""
     from portal.reference.validators import preloaded_region_codes
 
     with preloaded_region_codes():
-        return _validate(spec, actor, headers, rows)
+        return _validate(spec, actor, headers, rows, progress)
 
 
-def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int, list]]) -> Validation:
+def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int, list]], progress) -> Validation:
     result = Validation()
     positions = {}
     for column in spec.columns:
@@ -175,7 +177,9 @@ def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int,
     raw_rows = [(number, {f: (row[i] if i < len(row) else None) for f, i in positions.items()}) for number, row in rows]
     ctx = spec.context(actor, [values for _n, values in raw_rows])
     parsed = []
-    for number, raw in raw_rows:
+    for done, (number, raw) in enumerate(raw_rows, start=1):
+        if progress is not None and done % 1000 == 0:
+            progress(done)
         values, failed = {}, set()
         for column in spec.columns:
             cell = raw.get(column.field)
@@ -379,7 +383,10 @@ PREVIEW_ROWS = 200
 
 def check_file(*, actor, spec: ImportSpec, batch) -> Validation:
     """Validate the batch's file and record the result on the batch (status, counts, errors, preview rows)."""
-    from portal.models import ImportStatus
+    from portal.models import ImportBatch, ImportStatus
+
+    def progress(done: int) -> None:
+        ImportBatch.objects.filter(pk=batch.pk).update(progress=done)
 
     batch.file.open("rb")
     try:
@@ -388,12 +395,14 @@ def check_file(*, actor, spec: ImportSpec, batch) -> Validation:
         batch.file.close()
     try:
         headers, rows = read_table(content, batch.original_name)
-        result = validate(spec, actor, headers, rows)
+        ImportBatch.objects.filter(pk=batch.pk).update(row_count=len(rows), progress=0)
+        result = validate(spec, actor, headers, rows, progress=progress)
     except ValidationError as exc:
         result = Validation()
         result.add_error(0, "", " ".join(exc.messages))
         rows = []
     batch.row_count = len(rows)
+    batch.progress = len(rows)
     batch.errors = [{**e, "text": row_error(e["row"], e["column"], e["message"])} for e in result.errors]
     batch.summary = {
         **result.summary(),
@@ -404,7 +413,7 @@ def check_file(*, actor, spec: ImportSpec, batch) -> Validation:
         ],
     }
     batch.status = ImportStatus.FAILED if result.errors else ImportStatus.VALIDATED
-    batch.save(update_fields=["row_count", "errors", "summary", "status"])
+    batch.save(update_fields=["row_count", "progress", "errors", "summary", "status"])
     return result
 
 
@@ -416,15 +425,40 @@ def upload(*, actor, spec: ImportSpec, uploaded_file):
         from django.core.exceptions import PermissionDenied
 
         raise PermissionDenied
+    large = uploaded_file.size > settings.IMPORT_INLINE_MAX_BYTES
     batch = ImportBatch.objects.create(
         kind=spec.kind,
         file=uploaded_file,
         original_name=uploaded_file.name[:200],
         created_by=actor,
-        status=ImportStatus.VALIDATED,
+        status=ImportStatus.CHECKING if large else ImportStatus.VALIDATED,
     )
-    check_file(actor=actor, spec=spec, batch=batch)
+    if large:  # the request returns at once; a job checks the file and the page shows its progress
+        from portal.jobs import enqueue
+        from portal.tasks import check_import
+
+        enqueue(check_import, batch.pk, actor.pk)
+    else:
+        check_file(actor=actor, spec=spec, batch=batch)
     return batch
+
+
+def request_confirm(*, actor, batch) -> bool:
+    """Confirm from a request: small batches commit now, large ones in a job. True if it was deferred."""
+    from portal.models import ImportBatch, ImportStatus
+
+    if batch.row_count <= settings.IMPORT_INLINE_MAX_ROWS:
+        confirm(actor=actor, batch=batch)
+        return False
+    updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.VALIDATED).update(
+        status=ImportStatus.IMPORTING, progress=0
+    )
+    if updated:
+        from portal.jobs import enqueue
+        from portal.tasks import confirm_import
+
+        enqueue(confirm_import, batch.pk, actor.pk)
+    return True
 
 
 def confirm(*, actor, batch) -> dict:

@@ -114,7 +114,9 @@ class WorkerHeartbeat(models.Model):
 
 
 class ImportStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
     VALIDATED = "validated", _("Ready to import")
+    IMPORTING = "importing", _("Importing")
     FAILED = "failed", _("Has errors")
     COMMITTED = "committed", _("Imported")
 
@@ -131,6 +133,7 @@ class ImportBatch(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     status = models.CharField(_("status"), max_length=12, choices=ImportStatus.choices)
     row_count = models.PositiveIntegerField(_("rows"), default=0)
+    progress = models.PositiveIntegerField(_("rows processed"), default=0)
     summary = models.JSONField(_("summary"), default=dict)
     errors = models.JSONField(_("errors"), default=list)
     committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
@@ -144,6 +147,10 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return self.original_name
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING)
 
     @classmethod
     def scope_visible(cls, qs, user):

@@ -40,3 +40,30 @@ def flush_outbox(limit: int = 500) -> int:
             job.save(update_fields=["sent_at"])
             sent += 1
     return sent
+
+
+@shared_task(name="portal.tasks.check_import")
+def check_import(batch_id: int, actor_id: int) -> str:
+    """Validate an uploaded file too large to check during the request."""
+    from portal import imports
+    from portal.accounts.models import User
+    from portal.models import ImportBatch, ImportStatus
+
+    batch = ImportBatch.objects.filter(pk=batch_id, status=ImportStatus.CHECKING).first()
+    if batch is None:
+        return "skipped"
+    imports.check_file(actor=User.objects.get(pk=actor_id), spec=imports.get_spec(batch.kind), batch=batch)
+    return batch.status
+
+
+@shared_task(name="portal.tasks.confirm_import")
+def confirm_import(batch_id: int, actor_id: int) -> str:
+    """Commit a large validated import (all rows or none); idempotent: a committed batch is left alone."""
+    from portal import imports
+    from portal.accounts.models import User
+    from portal.models import ImportBatch
+
+    batch = ImportBatch.objects.get(pk=batch_id)
+    imports.confirm(actor=User.objects.get(pk=actor_id), batch=batch)
+    batch.refresh_from_db()
+    return batch.status

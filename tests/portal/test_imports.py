@@ -251,3 +251,42 @@ def test_safety_accident_import_computes_the_grade(client_for, users, enterprise
     assert batch.status == "validated", batch.errors
     client.post(reverse("imports:import_confirm", args=[batch.pk]))
     assert SafetyAccident.objects.get().grade == "relatively_serious"  # 10 serious injuries: 较大
+
+
+def test_large_files_are_checked_and_committed_by_jobs(
+    client_for, users, regions, industry, settings, django_capture_on_commit_callbacks
+):
+    settings.IMPORT_INLINE_MAX_BYTES = 10
+    settings.IMPORT_INLINE_MAX_ROWS = 0
+    client = client_for(users["staff_a"])
+    rows = [ENTERPRISE_HEADERS, [credit_code(9200), "后台导入厂", regions["a_town"].code, industry.code, "", ""]]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        batch = upload(client, "enterprises.enterprise", csv_file(rows))
+    assert batch.status == "checking"  # the request returned before the file was checked
+    page = client.get(reverse("imports:import_detail", args=[batch.pk])).content.decode()
+    assert 'data-testid="import-progress"' in page and 'http-equiv="refresh"' in page
+    for callback in callbacks:
+        callback()
+    batch.refresh_from_db()
+    assert batch.status == "validated" and batch.progress == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.status == "committed"
+    assert Enterprise.objects.filter(name="后台导入厂").exists()
+
+
+def test_confirm_job_is_idempotent(users, regions, industry, settings):
+    from portal.tasks import confirm_import
+
+    settings.IMPORT_INLINE_MAX_ROWS = 0
+    from portal import imports
+
+    spec = imports.get_spec("enterprises.enterprise")
+    rows = [ENTERPRISE_HEADERS, [credit_code(9300), "幂等导入厂", regions["a_town"].code, industry.code, "", ""]]
+    batch = imports.upload(actor=users["staff_a"], spec=spec, uploaded_file=csv_file(rows))
+    assert confirm_import(batch.pk, users["staff_a"].pk) == "committed"
+    assert confirm_import(batch.pk, users["staff_a"].pk) == "committed"
+    assert Enterprise.objects.filter(name="幂等导入厂").count() == 1
