@@ -31,6 +31,22 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
+def accident_errors(occurred_at, accident_type) -> dict:
+    """Field errors of an accident's time and type: not in the future, and a basic type of the GB 6441 edition
+    in force on that date."""
+    errors = {}
+    if occurred_at and occurred_at > timezone.now():
+        errors["occurred_at"] = [_("The accident cannot lie in the future.")]
+    if occurred_at and accident_type is not None:
+        edition = gb6441_edition_for(timezone.localtime(occurred_at).date())
+        if accident_type.edition != edition or accident_type.kind != AccidentTypeKind.TYPE:
+            errors["accident_type"] = [
+                _("For an accident on this date choose a type of %(edition)s.")
+                % {"edition": "GB 6441-2025" if edition == 2025 else "GB/T 6441-1986"}
+            ]
+    return errors
+
+
 class CaseQuerySet(ScopedQuerySet):
     def with_id_number(self, number: str):
         """Exact search by ID number through the blind index (the number itself is never in the database)."""
@@ -152,15 +168,7 @@ class InjuryCase(WorkerCase):
             super().clean()
         except ValidationError as exc:
             errors.update(exc.message_dict)
-        if self.occurred_at and self.occurred_at > timezone.now():
-            errors["occurred_at"] = [_("The accident cannot lie in the future.")]
-        if self.occurred_at and self.accident_type_id:
-            edition = gb6441_edition_for(timezone.localtime(self.occurred_at).date())
-            if self.accident_type.edition != edition or self.accident_type.kind != AccidentTypeKind.TYPE:
-                errors["accident_type"] = [
-                    _("For an accident on this date choose a type of %(edition)s.")
-                    % {"edition": "GB 6441-2025" if edition == 2025 else "GB/T 6441-1986"}
-                ]
+        errors.update(accident_errors(self.occurred_at, self.accident_type if self.accident_type_id else None))
         occurred = timezone.localtime(self.occurred_at).date() if self.occurred_at else None
         if occurred and self.hire_date and self.hire_date > occurred:
             errors["hire_date"] = [_("The hire date must not be after the accident.")]
@@ -295,14 +303,6 @@ class SafetyAccident(models.Model):
     def clean(self):
         super().clean()
         errors = {}
-        if self.occurred_at and self.occurred_at > timezone.now():
-            errors["occurred_at"] = [_("The accident cannot lie in the future.")]
-        if self.occurred_at and self.accident_type_id:
-            edition = gb6441_edition_for(timezone.localtime(self.occurred_at).date())
-            if self.accident_type.edition != edition or self.accident_type.kind != AccidentTypeKind.TYPE:
-                errors["accident_type"] = [
-                    _("For an accident on this date choose a type of %(edition)s.")
-                    % {"edition": "GB 6441-2025" if edition == 2025 else "GB/T 6441-1986"}
-                ]
+        errors.update(accident_errors(self.occurred_at, self.accident_type if self.accident_type_id else None))
         if errors:
             raise ValidationError(errors)

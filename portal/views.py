@@ -73,10 +73,12 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         queryset = queryset.order_by(*(self.model._meta.ordering or ["pk"]))
         name = f"{self.model._meta.verbose_name_plural}-{timezone.localdate():%Y%m%d}.{fmt}"
         filters = {k: v for k, v in self.request.GET.items() if k not in ("export", "page")}
+        paginator = CappedPaginator(queryset, per_page=1)
+        rows = f"{paginator.cap}+" if paginator.is_capped else str(paginator.count)
         audit.record(
             actor=self.request.user,
             verb="export",
-            note=f"{self.model._meta.label_lower} {fmt} rows={queryset.count()} filter={filters}"[:500],
+            note=f"{self.model._meta.label_lower} {fmt} rows={rows} filter={filters}"[:500],
         )
         data = exports.rows(queryset, self.export_columns)
         if fmt == "csv":
