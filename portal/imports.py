@@ -231,7 +231,9 @@ def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int,
             if f.is_relation and getattr(instance, f.name, None) is not None
         ]
         try:
-            instance.full_clean(exclude=resolved, validate_unique=False)
+            # Uniqueness is decided by the natural keys above; CheckConstraints repeat the field validators and
+            # would cost one query per row (the database still enforces them on insert).
+            instance.full_clean(exclude=resolved, validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
             for name, messages in exc.message_dict.items():
                 result.add_error(number, labels.get(name, ""), " ".join(messages))
