@@ -112,11 +112,26 @@ class Enterprise(models.Model):
         return risk_class_for(self.industry)
 
 
-class InsuranceSnapshotQuerySet(ScopedQuerySet):
-    pass
+class EnterpriseRecord(models.Model):
+    """Base of every record about one enterprise that a member agency enters: the agency owns it (only it
+    edits), every agency whose region contains the enterprise reads it, the enterprise's officer sees it."""
+
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_region = "enterprise__region"
+    scope_owner = "owner_agency"
+    scope_enterprise = "enterprise"
+
+    class Meta:
+        abstract = True
 
 
-class InsuranceSnapshot(models.Model):
+class InsuranceSnapshot(EnterpriseRecord):
     """Work-injury insurance figures of one enterprise for one quarter: the denominator of every incidence rate
     (insured employees) and the input of the floating-rate check (premium paid against fund payout)."""
 
@@ -132,16 +147,6 @@ class InsuranceSnapshot(models.Model):
     fund_payout = models.DecimalField(
         _("fund payout (yuan)"), max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
-    owner_agency = models.ForeignKey(
-        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = InsuranceSnapshotQuerySet.as_manager()
-    scope_region = "enterprise__region"
-    scope_owner = "owner_agency"
-    scope_enterprise = "enterprise"
 
     class Meta:
         verbose_name = _("insurance snapshot")

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from enterprises.models import EnterpriseRecord
 from portal.crypto import EncryptedTextField, blind_index, mask_id_number, mask_name
 from portal.permissions import ScopedQuerySet
 from portal.reference.models import (
@@ -58,7 +59,7 @@ class InjuryCaseQuerySet(CaseQuerySet):
         return self.filter(occurred_at__gte=start, occurred_at__lt=end)
 
 
-class WorkerCase(models.Model):
+class WorkerCase(EnterpriseRecord):
     """A case about one worker of one enterprise: the worker's personal data, encrypted and masked."""
 
     enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT)
@@ -67,15 +68,7 @@ class WorkerCase(models.Model):
     worker_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
     birth_date = models.DateField(_("birth date"), editable=False)
-    owner_agency = models.ForeignKey(
-        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    scope_region = "enterprise__region"
-    scope_owner = "owner_agency"
-    scope_enterprise = "enterprise"
     # What the audit trail may record of personal fields: masked values only.
     audit_masks = {"worker_id_number": mask_id_number, "worker_name": mask_name, "worker_id_hash": lambda v: "…"}
     # The fields the owning agency may show in clear (audited).
@@ -249,7 +242,7 @@ class OccupationalDiseaseCase(WorkerCase):
         return self.exposure_years < 5
 
 
-class SafetyAccident(models.Model):
+class SafetyAccident(EnterpriseRecord):
     """A production-safety accident (生产安全事故, recorded by 应急): casualties, direct loss, the 493号令 grade
     computed from them, and the work-injury cases it caused."""
 
@@ -274,16 +267,6 @@ class SafetyAccident(models.Model):
     injury_cases = models.ManyToManyField(
         InjuryCase, verbose_name=_("work-injury cases"), blank=True, related_name="safety_accidents"
     )
-    owner_agency = models.ForeignKey(
-        "accounts.Agency", verbose_name=_("owning agency"), on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
-
-    objects = ScopedQuerySet.as_manager()
-    scope_region = "enterprise__region"
-    scope_owner = "owner_agency"
-    scope_enterprise = "enterprise"
 
     class Meta:
         verbose_name = _("safety accident")
