@@ -14,8 +14,10 @@ Builds a throwaway database (see bench/README.md), loads the real reference data
    plain INSERT in one transaction; goal engine rate ≥ 25 % of it;
 3. peer django-import-export (default settings) on a 5,000-row slice of the same CSV through a minimal
    ModelResource defined here; goal engine ≥ 15× its rows/s;
-4. preview + confirm (read + validate, then read + validate + commit: ``confirm`` re-validates) against one pass
-   (read + validate + commit); goal ≤ 1.2×.
+4. the user's way — the upload request (stores the file and queues the check), the check (read + validate: the
+   preview, which keeps the checked rows), the confirmation (re-checks what can have changed, then commits) —
+   against one pass; goal preview + confirm ≤ 1.2× one pass;
+5. the same for the XLSX file: upload to committed, goal ≤ 20 s for 100,000 rows and an upload request within 1 s.
 
 Each scenario runs once (the data set is large; the written rows are deleted between scenarios, outside the timing).
 """
@@ -182,13 +184,35 @@ class StatementCounter:
         return execute(sql, params, many, context)
 
 
-def run_engine(spec, actor, content: bytes, filename: str) -> dict:
+@contextlib.contextmanager
+def counting(counter: StatementCounter):
+    """Count through ``execute_wrapper``, plus the COPY statements of ``portal.bulk`` (psycopg2's
+    ``copy_expert`` does not pass through Django's wrappers)."""
     from django.db import connection
 
+    from portal import bulk
+
+    real_copy = bulk._copy
+
+    def copy(cursor, sql, buffer):
+        counter.count += 1
+        shape = " ".join(sql.split()[:2])[:60]
+        counter.shapes[shape] = counter.shapes.get(shape, 0) + 1
+        return real_copy(cursor, sql, buffer)
+
+    bulk._copy = copy
+    try:
+        with connection.execute_wrapper(counter):
+            yield counter
+    finally:
+        bulk._copy = real_copy
+
+
+def run_engine(spec, actor, content: bytes, filename: str) -> dict:
     from portal import imports
 
     counter = StatementCounter()
-    with connection.execute_wrapper(counter):
+    with counting(counter):
         t0 = time.perf_counter()
         headers, rows = imports.read_table(content, filename)
         t1 = time.perf_counter()
@@ -214,6 +238,42 @@ def commit(spec, actor, result):
     from portal import imports
 
     return imports.commit(spec, actor, result)
+
+
+def run_workflow(spec, actor, content: bytes, filename: str) -> dict:
+    """What a user goes through: the upload request (stores the file, encrypted, and queues the check), the check
+    job (read + validate, keeps the checked rows: the preview), then the confirmation (re-checks what can have
+    changed since the preview, then commits). Jobs are run here in turn instead of by a worker."""
+    from unittest import mock
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import override_settings
+
+    from portal import imports
+
+    uploaded = SimpleUploadedFile(filename, content)
+    with override_settings(IMPORT_INLINE_MAX_BYTES=0), mock.patch("portal.jobs.enqueue") as enqueue:
+        t0 = time.perf_counter()
+        batch = imports.upload(actor=actor, spec=spec, uploaded_file=uploaded)
+        t1 = time.perf_counter()
+    assert enqueue.called, "a large upload queues its check"
+    counter = StatementCounter()
+    with counting(counter):
+        t2 = time.perf_counter()
+        result = imports.check_file(actor=actor, spec=spec, batch=batch)
+        t3 = time.perf_counter()
+        if result.errors:
+            raise SystemExit(f"bench: the generated file does not validate: {result.errors[:5]}")
+        summary = imports.confirm(actor=actor, batch=batch)
+        t4 = time.perf_counter()
+    return {
+        "upload": t1 - t0,
+        "preview": t3 - t2,
+        "confirm": t4 - t3,
+        "total": (t1 - t0) + (t4 - t2),
+        "queries": counter.count,
+        "summary": summary,
+    }
 
 
 # --- peer: bulk load -----------------------------------------------------------------------------------------
@@ -425,6 +485,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; GB6441_2025_EFFECTIVE={settings.GB6441_2025_EFFECTIVE}"
         )
 
+        # warm-up: the first writes into fresh tables and the first use of each code path cost extra
+        run_engine(spec, actor, write_csv(headers, rows[:500]), "warmup.csv")
+        clear_written()
+
         # 1. the engine, one pass
         section(f"1. Engine: read_table + validate + commit of {n:,} CSV rows")
         eng = run_engine(spec, actor, content, "bench.csv")
@@ -491,23 +555,28 @@ def main(argv: list[str] | None = None) -> int:
         )
 
         # 4. preview + confirm vs one pass
-        section("4. Preview + confirm (confirm re-validates) vs one pass")
-        s = time.perf_counter()
-        h2, r2 = imports.read_table(content, "bench.csv")
-        imports.validate(spec, actor, h2, r2)
-        preview = time.perf_counter() - s
-        again = run_engine(spec, actor, content, "bench.csv")
+        section("4. The user's way: upload, check (the preview), confirm — against one pass")
+        flow = run_workflow(spec, actor, content, "bench.csv")
         clear_written()
-        two = preview + again["total"]
+        two = flow["preview"] + flow["confirm"]
         print(
-            f"preview (read + validate) {preview:.2f} s; confirm (read + validate + commit) {again['total']:.2f} s; "
-            f"one pass (engine run of section 1) {eng['total']:.2f} s"
+            f"upload request {flow['upload']:.2f} s; check (read + validate: the preview) {flow['preview']:.2f} s; "
+            f"confirm {flow['confirm']:.2f} s; summary {flow['summary']}; {flow['queries']} statements in check + "
+            f"confirm"
         )
         print(
             f"(preview + confirm) / one pass = {two:.2f} / {eng['total']:.2f} = {two / eng['total']:.2f}× "
-            f"(goal ≤ 1.2×: {'met' if two / eng['total'] <= 1.2 else 'NOT met'}); "
-            f"against the confirm run itself: {two / again['total']:.2f}×"
+            f"(goal ≤ 1.2×: {'met' if two / eng['total'] <= 1.2 else 'NOT met'})"
         )
+        if xlsx is not None:
+            section(f"5. XLSX of {n:,} rows, upload to committed (goal ≤ 20 s for 100,000 rows)")
+            flow = run_workflow(spec, actor, xlsx, "bench.xlsx")
+            clear_written()
+            print(
+                f"upload request {flow['upload']:.2f} s (goal: within a second); check {flow['preview']:.2f} s; "
+                f"confirm {flow['confirm']:.2f} s; upload to committed {flow['total']:.2f} s "
+                f"({rate(n, flow['total'])} rows/s; at this rate 100,000 rows take {100_000 / n * flow['total']:.1f} s)"
+            )
 
         if args.profile:
             section("cProfile of validate: top 10 functions by own time")

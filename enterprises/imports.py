@@ -9,7 +9,7 @@ from portal.imports import Column
 from portal.reference.models import Industry, Region
 from portal.reference.validators import normalize_credit_code, validate_credit_code
 
-from .models import Enterprise, EnterpriseScale, EnterpriseStatus
+from .models import Enterprise, EnterpriseScale, EnterpriseStatus, enterprise_errors
 
 
 def _credit_code(cell, ctx):
@@ -83,14 +83,34 @@ class EnterpriseImport(imports.ImportSpec):
 
     def existing(self, actor, keys, ctx):
         codes = [k[0] for k in keys]
-        found = Enterprise.objects.filter(credit_code__in=codes).select_related("region", "industry")
+        found = list(Enterprise.objects.filter(credit_code__in=codes).select_related("region", "industry"))
+        # Who may change them: one query for the file, not one per row.
+        editable = set(
+            Enterprise.objects.editable_by(actor).filter(pk__in=[e.pk for e in found]).values_list("pk", flat=True)
+        )
+        for enterprise in found:
+            enterprise.import_editable = enterprise.pk in editable
         return {(e.credit_code,): e for e in found}
 
-    def new_instance(self, actor, values):
-        values.setdefault("status", EnterpriseStatus.OPERATING)
-        return Enterprise(owner_agency=actor.agency, **values)
+    def create_defaults(self, actor):
+        return {"owner_agency": actor.agency, "status": EnterpriseStatus.OPERATING}
+
+    def row_errors(self, values):
+        return enterprise_errors(values.get("industry"), values.get("region"))
+
+    def label(self, values):
+        return values["name"]
 
     def check_update(self, actor, instance, ctx):
-        if not Enterprise.objects.editable_by(actor).filter(pk=instance.pk).exists():
+        if not instance.import_editable:
             return _("This enterprise was recorded by another agency; only that agency can change it.")
         return None
+
+    scope_fields = ("region_id",)
+
+    def in_scope(self, actor, rows):
+        ids = {r["region_id"] for r in rows}
+        regions = Region.objects.filter(id__in=ids, level__in=["county", "town", "zone"])
+        if actor.region is not None:
+            regions = regions.subtree(actor.region)
+        return regions.count() == len(ids)

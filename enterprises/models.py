@@ -90,10 +90,9 @@ class Enterprise(models.Model):
 
     def clean(self):
         super().clean()
-        if self.industry_id and self.industry.level != "class":
-            raise ValidationError({"industry": _("Choose an industry class (the four-digit GB/T 4754 code).")})
-        if self.region_id and self.region.level not in ("county", "town", "zone"):
-            raise ValidationError({"region": _("Choose a county, a town or street, or a user-defined zone.")})
+        errors = enterprise_errors(self.industry if self.industry_id else None, self.region if self.region_id else None)
+        if errors:
+            raise ValidationError(errors)
 
     def is_flagged(self, kind: str) -> bool:
         """Key (重点行业) or dust (涉尘行业) industry, by the rules of the enterprise's own region."""
@@ -110,6 +109,16 @@ class Enterprise(models.Model):
     @property
     def risk_class(self):
         return risk_class_for(self.industry)
+
+
+def enterprise_errors(industry, region) -> dict:
+    """Field errors of an enterprise's industry and region levels (forms, API and imports share them)."""
+    errors = {}
+    if industry is not None and industry.level != "class":
+        errors["industry"] = [_("Choose an industry class (the four-digit GB/T 4754 code).")]
+    if region is not None and region.level not in ("county", "town", "zone"):
+        errors["region"] = [_("Choose a county, a town or street, or a user-defined zone.")]
+    return errors
 
 
 class EnterpriseRecord(models.Model):

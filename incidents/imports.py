@@ -1,24 +1,39 @@
 """Work-injury case import (人社): template columns, references resolved in batches, the natural key."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from enterprises.models import Enterprise
 from portal import imports
-from portal.crypto import blind_index
+from portal.crypto import blind_index, mask_name
 from portal.imports import Column
 from portal.permissions import may_record
 from portal.reference.models import (
+    AccidentGradeLevel,
     AccidentType,
     AccidentTypeKind,
     OccupationalDisease,
     accident_grade,
     disease_catalogue_for,
 )
-from portal.reference.validators import normalize_credit_code, normalize_id_number, validate_id_number
+from portal.reference.validators import (
+    normalize_credit_code,
+    normalize_id_number,
+    parse_id_number,
+    validate_id_number,
+)
 
-from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
+from .models import (
+    InjuryCase,
+    OccupationalDiseaseCase,
+    SafetyAccident,
+    Severity,
+    accident_errors,
+    disease_case_errors,
+    injury_case_errors,
+)
 
 
 def _enterprise(cell, ctx):
@@ -41,8 +56,31 @@ def _accident_type(cell, ctx):
 
 def _id_number(cell, ctx):
     value = normalize_id_number(str(cell))
-    validate_id_number(value)
+    validate_id_number(value, today=ctx.get("today"))
     return value
+
+
+def _derive_personal_fields(values):
+    """Birth date and sex from the ID number (what ``WorkerCase.derive_personal_fields`` does; the blind index
+    is set when the row is parsed, see ``_id_number``)."""
+    number = values.get("worker_id_number")
+    if number:
+        values["birth_date"], values["sex"] = parse_id_number(number, validate=False)
+
+
+def _local_day(moment):
+    """The portal's local date of an aware time (the site's zone: no per-user zones are activated)."""
+    return timezone.localdate(moment, timezone.get_default_timezone())
+
+
+def _case_label(day, values):
+    """As the models' ``__str__``: date, enterprise, masked name."""
+    return f"{day:%Y-%m-%d} {values['enterprise']} {mask_name(values['worker_name'])}"
+
+
+def _enterprises_in_scope(actor, rows):
+    ids = {r["enterprise_id"] for r in rows}
+    return Enterprise.objects.visible_to(actor).filter(id__in=ids).count() == len(ids)
 
 
 class InjuryCaseImport(imports.ImportSpec):
@@ -86,7 +124,7 @@ class InjuryCaseImport(imports.ImportSpec):
         }
 
     def key(self, values):
-        return (values["enterprise"].pk, blind_index(values["worker_id_number"]), values["occurred_at"])
+        return (values["enterprise"].pk, values["worker_id_hash"], values["occurred_at"])
 
     def existing(self, actor, keys, ctx):
         if not keys:
@@ -96,16 +134,34 @@ class InjuryCaseImport(imports.ImportSpec):
         ).select_related("enterprise", "accident_type")
         return {(c.enterprise_id, c.worker_id_hash, c.occurred_at): c for c in found}
 
-    def new_instance(self, actor, values):
-        return InjuryCase(owner_agency=actor.agency, **values)
+    def complete(self, values):
+        values["worker_id_hash"] = blind_index(values["worker_id_number"])
+
+    def create_defaults(self, actor):
+        return {"owner_agency": actor.agency}
+
+    derive = staticmethod(_derive_personal_fields)
+
+    def row_errors(self, values):
+        return injury_case_errors(
+            occurred_at=values["occurred_at"],
+            accident_type=values["accident_type"],
+            hire_date=values.get("hire_date"),
+            recognized_on=values.get("recognized_on"),
+            severity=values["severity"],
+            disability_grade=values.get("disability_grade"),
+        )
+
+    def label(self, values):
+        return _case_label(_local_day(values["occurred_at"]), values)
 
     def check_update(self, actor, instance, ctx):
         if instance.owner_agency_id != actor.agency_id:
             return _("This case was recorded by another agency; only that agency can change it.")
         return None
 
-    def before_save(self, instance):
-        instance.derive_personal_fields()
+    scope_fields = ("enterprise_id",)
+    in_scope = staticmethod(_enterprises_in_scope)
 
 
 def _disease(cell, ctx):
@@ -157,7 +213,7 @@ class OccupationalDiseaseCaseImport(imports.ImportSpec):
         return {**ctx, "diseases_by_code": {d.code: d for d in diseases}, "diseases_by_name": by_name}
 
     def key(self, values):
-        return (values["enterprise"].pk, blind_index(values["worker_id_number"]), values["diagnosed_on"])
+        return (values["enterprise"].pk, values["worker_id_hash"], values["diagnosed_on"])
 
     def existing(self, actor, keys, ctx):
         if not keys:
@@ -167,18 +223,30 @@ class OccupationalDiseaseCaseImport(imports.ImportSpec):
         ).select_related("enterprise", "disease")
         return {(c.enterprise_id, c.worker_id_hash, c.diagnosed_on): c for c in found}
 
-    def new_instance(self, actor, values):
+    def complete(self, values):
+        values["worker_id_hash"] = blind_index(values["worker_id_number"])
         if isinstance(values.get("disease"), list):  # a name found in both catalogues: take the one in force
             version = disease_catalogue_for(values["diagnosed_on"])
             values["disease"] = next(
                 (d for d in values["disease"] if d.catalogue_version == version), values["disease"][0]
             )
-        return OccupationalDiseaseCase(owner_agency=actor.agency, **values)
+
+    def create_defaults(self, actor):
+        return {"owner_agency": actor.agency}
+
+    derive = staticmethod(_derive_personal_fields)
+
+    def row_errors(self, values):
+        return disease_case_errors(
+            diagnosed_on=values["diagnosed_on"], disease=values["disease"], exposure_start=values.get("exposure_start")
+        )
+
+    def label(self, values):
+        return _case_label(values["diagnosed_on"], values)
 
     check_update = InjuryCaseImport.check_update
-
-    def before_save(self, instance):
-        instance.derive_personal_fields()
+    scope_fields = ("enterprise_id",)
+    in_scope = staticmethod(_enterprises_in_scope)
 
 
 class SafetyAccidentImport(imports.ImportSpec):
@@ -214,10 +282,21 @@ class SafetyAccidentImport(imports.ImportSpec):
         )
         return {(a.enterprise_id, a.occurred_at): a for a in found}
 
-    def new_instance(self, actor, values):
-        return SafetyAccident(owner_agency=actor.agency, **values)
+    def create_defaults(self, actor):
+        return {"owner_agency": actor.agency}
+
+    def derive(self, values):
+        values["grade"] = accident_grade(
+            values.get("deaths") or 0, values.get("serious_injuries") or 0, values.get("direct_loss") or 0
+        )
+
+    def row_errors(self, values):
+        return accident_errors(values["occurred_at"], values["accident_type"])
+
+    def label(self, values):
+        day = _local_day(values["occurred_at"])
+        return f"{day:%Y-%m-%d} {values['enterprise']} {AccidentGradeLevel(values['grade']).label}"
 
     check_update = InjuryCaseImport.check_update
-
-    def before_save(self, instance):
-        instance.grade = accident_grade(instance.deaths, instance.serious_injuries, instance.direct_loss)
+    scope_fields = ("enterprise_id",)
+    in_scope = staticmethod(_enterprises_in_scope)

@@ -32,14 +32,14 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
-def accident_errors(occurred_at, accident_type) -> dict:
+def accident_errors(occurred_at, accident_type, *, day=None) -> dict:
     """Field errors of an accident's time and type: not in the future, and a basic type of the GB 6441 edition
-    in force on that date."""
+    in force on that date (``day``: the local date of ``occurred_at`` if the caller has it)."""
     errors = {}
     if occurred_at and occurred_at > timezone.now():
         errors["occurred_at"] = [_("The accident cannot lie in the future.")]
     if occurred_at and accident_type is not None:
-        edition = gb6441_edition_for(timezone.localtime(occurred_at).date())
+        edition = gb6441_edition_for(day or timezone.localdate(occurred_at))
         if accident_type.edition != edition or accident_type.kind != AccidentTypeKind.TYPE:
             errors["accident_type"] = [
                 _("For an accident on this date choose a type of %(edition)s.")
@@ -161,16 +161,31 @@ class InjuryCase(WorkerCase):
             super().clean()
         except ValidationError as exc:
             errors.update(exc.message_dict)
-        errors.update(accident_errors(self.occurred_at, self.accident_type if self.accident_type_id else None))
-        occurred = timezone.localtime(self.occurred_at).date() if self.occurred_at else None
-        if occurred and self.hire_date and self.hire_date > occurred:
-            errors["hire_date"] = [_("The hire date must not be after the accident.")]
-        if occurred and self.recognized_on and self.recognized_on < occurred:
-            errors["recognized_on"] = [_("Recognition cannot come before the accident.")]
-        if self.severity == Severity.FATAL and self.disability_grade:
-            errors["disability_grade"] = [_("A fatal case has no disability grade.")]
+        errors.update(
+            injury_case_errors(
+                occurred_at=self.occurred_at,
+                accident_type=self.accident_type if self.accident_type_id else None,
+                hire_date=self.hire_date,
+                recognized_on=self.recognized_on,
+                severity=self.severity,
+                disability_grade=self.disability_grade,
+            )
+        )
         if errors:
             raise ValidationError(errors)
+
+
+def injury_case_errors(*, occurred_at, accident_type, hire_date, recognized_on, severity, disability_grade) -> dict:
+    """Field errors of a work-injury case's cross-field rules (the form, the API and imports share them)."""
+    occurred = timezone.localdate(occurred_at) if occurred_at else None
+    errors = accident_errors(occurred_at, accident_type, day=occurred)
+    if occurred and hire_date and hire_date > occurred:
+        errors["hire_date"] = [_("The hire date must not be after the accident.")]
+    if occurred and recognized_on and recognized_on < occurred:
+        errors["recognized_on"] = [_("Recognition cannot come before the accident.")]
+    if severity == Severity.FATAL and disability_grade:
+        errors["disability_grade"] = [_("A fatal case has no disability grade.")]
+    return errors
 
 
 class OccupationalDiseaseCase(WorkerCase):
@@ -222,17 +237,13 @@ class OccupationalDiseaseCase(WorkerCase):
             super().clean()
         except ValidationError as exc:
             errors.update(exc.message_dict)
-        if self.diagnosed_on and self.diagnosed_on > timezone.localdate():
-            errors["diagnosed_on"] = [_("The diagnosis date cannot lie in the future.")]
-        if self.diagnosed_on and self.disease_id:
-            version = disease_catalogue_for(self.diagnosed_on)
-            if self.disease.catalogue_version != version:
-                errors["disease"] = [
-                    _("For a diagnosis on this date choose a disease of the %(version)s catalogue.")
-                    % {"version": version}
-                ]
-        if self.exposure_start and self.diagnosed_on and self.exposure_start > self.diagnosed_on:
-            errors["exposure_start"] = [_("Exposure cannot start after the diagnosis.")]
+        errors.update(
+            disease_case_errors(
+                diagnosed_on=self.diagnosed_on,
+                disease=self.disease if self.disease_id else None,
+                exposure_start=self.exposure_start,
+            )
+        )
         if errors:
             raise ValidationError(errors)
 
@@ -240,6 +251,22 @@ class OccupationalDiseaseCase(WorkerCase):
     def is_short_exposure(self) -> bool:
         """Fewer than 5 years of exposure (seed 000 tracks the share of such new pneumoconiosis cases)."""
         return self.exposure_years < 5
+
+
+def disease_case_errors(*, diagnosed_on, disease, exposure_start) -> dict:
+    """Field errors of an occupational-disease case's cross-field rules (forms, API and imports share them)."""
+    errors = {}
+    if diagnosed_on and diagnosed_on > timezone.localdate():
+        errors["diagnosed_on"] = [_("The diagnosis date cannot lie in the future.")]
+    if diagnosed_on and disease is not None:
+        version = disease_catalogue_for(diagnosed_on)
+        if disease.catalogue_version != version:
+            errors["disease"] = [
+                _("For a diagnosis on this date choose a disease of the %(version)s catalogue.") % {"version": version}
+            ]
+    if exposure_start and diagnosed_on and exposure_start > diagnosed_on:
+        errors["exposure_start"] = [_("Exposure cannot start after the diagnosis.")]
+    return errors
 
 
 class SafetyAccident(EnterpriseRecord):

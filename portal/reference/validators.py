@@ -136,7 +136,7 @@ def preloaded_region_codes():
         _preloaded_codes.reset(token)
 
 
-def validate_id_number(value: str) -> None:
+def validate_id_number(value: str, *, today: datetime.date | None = None) -> None:
     """Validate an 18-character 公民身份号码 (GB 11643-1999).
 
     - 17 digits and a check character (digit or ``X``, lower case accepted), MOD 11-2 check;
@@ -158,7 +158,7 @@ def validate_id_number(value: str) -> None:
         birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise ValidationError(_("The birth date in the ID number is not a real date."), code="birth_date") from None
-    if birth < ID_MIN_BIRTH_DATE or birth > timezone.localdate():
+    if birth < ID_MIN_BIRTH_DATE or birth > (today or timezone.localdate()):
         raise ValidationError(
             _("The birth date in the ID number must lie between 1900-01-01 and today."), code="birth_date"
         )

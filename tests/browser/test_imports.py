@@ -57,3 +57,48 @@ def test_clerk_fixes_a_bad_row_and_imports(open_context, live_server, users, reg
 
     page.goto(f"{live_server.url}/enterprises/?q=浏览器导入")
     expect(page.get_by_role("cell", name="浏览器导入二厂")).to_be_visible()
+
+
+def test_clerk_imports_cases_and_another_agency_sees_them_masked(
+    open_context, live_server, users, enterprise_a, settings, tmp_path
+):
+    from incidents.models import InjuryCase
+    from portal.reference.models import AccidentType
+    from portal.reference.validators import id_number_check_char
+
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+    first17 = "33078419880712345"
+    worker_id = first17 + id_number_check_char(first17)
+    headers = ["统一社会信用代码", "事故发生时间", "事故类别代码", "岗位", "受伤职工", "居民身份证号码", "伤害程度"]
+    workbook = Workbook()
+    workbook.active.append(headers)
+    workbook.active.append([enterprise_a.credit_code, "2025-06-02 14:20", "03", "冲压工", "钱多多", worker_id, "重伤"])
+    path = tmp_path / "工伤.xlsx"
+    workbook.save(path)
+
+    page = open_context().new_page()
+    login(page, live_server, "staff_a", TEST_PASSWORD)
+    page.goto(f"{live_server.url}/incidents/injury-cases/")
+    page.get_by_test_id("import").click()
+    page.locator("#id_file").set_input_files(str(path))
+    with page.expect_navigation():
+        page.get_by_role("button", name=zh("Check the file")).click()
+    expect(page.get_by_test_id("count-create")).to_have_text("1")
+    expect(page.locator("main")).not_to_contain_text(worker_id)  # the preview masks too
+    with page.expect_navigation():
+        page.get_by_role("button", name=zh("Confirm the import")).click()
+    expect(page.get_by_test_id("import-status")).to_have_text(zh("Imported"))
+    case = InjuryCase.objects.get()
+    assert case.worker_id_number == worker_id and case.owner_agency == users["staff_a"].agency
+
+    # 应急管理局 of the same county reads the imported case, masked, with no way to unmask.
+    other = open_context().new_page()
+    login(other, live_server, "staff_a_em", TEST_PASSWORD)
+    other.goto(f"{live_server.url}/incidents/injury-cases/")
+    expect(other.get_by_role("cell", name="钱*多")).to_be_visible()
+    other.goto(f"{live_server.url}/incidents/injury-cases/{case.pk}/")
+    expect(other.get_by_test_id("worker-name")).to_have_text("钱*多")
+    expect(other.get_by_test_id("worker-id")).to_have_text("330784********" + worker_id[-4:])
+    expect(other.get_by_role("button", name=zh("Show personal data"))).to_have_count(0)
+    assert worker_id not in other.content() and "钱多多" not in other.content()

@@ -290,3 +290,153 @@ def test_confirm_job_is_idempotent(users, regions, industry, settings):
     assert confirm_import(batch.pk, users["staff_a"].pk) == "committed"
     assert confirm_import(batch.pk, users["staff_a"].pk) == "committed"
     assert Enterprise.objects.filter(name="幂等导入厂").count() == 1
+
+
+def injury_rows(enterprise, *ids):
+    headers = ["统一社会信用代码", "事故发生时间", "事故类别代码", "岗位", "受伤职工", "居民身份证号码", "伤害程度"]
+    return [headers] + [
+        [enterprise.credit_code, f"2025-03-{10 + i} 09:30", "03", "冲压工", f"王小{i}", number, "轻伤"]
+        for i, number in enumerate(ids)
+    ]
+
+
+def id_number(serial: int) -> str:
+    first17 = f"33078419900101{serial:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+@pytest.fixture
+def type_03(settings):
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    return AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+
+
+def test_uploaded_files_and_checked_rows_are_encrypted_at_rest(users, enterprise_a, type_03):
+    from django.core.files.storage import default_storage
+
+    from portal import imports
+
+    number = id_number(11)
+    spec = imports.get_spec("incidents.injurycase")
+    batch = imports.upload(actor=users["staff_a"], spec=spec, uploaded_file=csv_file(injury_rows(enterprise_a, number)))
+    assert batch.status == "validated", batch.errors
+    stored = [batch.file.name, imports._checked_name(batch)]
+    for name in stored:
+        with default_storage.open(name, "rb") as handle:
+            raw = handle.read()
+        assert number.encode() not in raw and "王小0".encode() not in raw
+    imports.confirm(actor=users["staff_a"], batch=batch)
+    assert InjuryCase.objects.get().worker_id_number == number
+    assert not default_storage.exists(stored[1])  # the checked rows go once written
+
+
+def test_confirm_writes_the_previewed_rows_without_reading_the_file_again(users, enterprise_a, type_03, monkeypatch):
+    from portal import imports
+
+    spec = imports.get_spec("incidents.injurycase")
+    rows = injury_rows(enterprise_a, id_number(21), id_number(22))
+    batch = imports.upload(actor=users["staff_a"], spec=spec, uploaded_file=csv_file(rows))
+
+    def fail(*args, **kwargs):
+        raise AssertionError("confirmation read the file again")
+
+    monkeypatch.setattr(imports, "read_table", fail)
+    summary = imports.confirm(actor=users["staff_a"], batch=batch)
+    assert summary["create"] == 2
+    cases = InjuryCase.objects.order_by("occurred_at")
+    assert [c.worker_name for c in cases] == ["王小0", "王小1"]
+    assert [c.worker_id_number for c in cases] == [id_number(21), id_number(22)]
+    assert all(c.birth_date.isoformat() == "1990-01-01" and c.created_at and c.updated_at for c in cases)
+    events = AuditEvent.objects.filter(verb="create", object_type="incidents.injurycase").order_by("object_id")
+    assert [e.object_id for e in events] == [str(c.pk) for c in InjuryCase.objects.order_by("pk")]
+    assert events[0].note == f"#{batch.pk} 导入第2行" and events[0].changes["worker_name"] == [None, "王*0"]
+    assert id_number(21) not in str(events[0].changes)
+
+
+def test_a_change_after_the_preview_makes_the_confirmation_check_the_file_again(users, enterprise_a, type_03):
+    from incidents.services import record_incident
+    from portal import imports
+
+    spec = imports.get_spec("incidents.injurycase")
+    rows = injury_rows(enterprise_a, id_number(31))
+    batch = imports.upload(actor=users["staff_a"], spec=spec, uploaded_file=csv_file(rows))
+    assert batch.summary["create"] == 1
+    # Meanwhile a clerk records the same case by hand.
+    result = imports.validate(spec, users["staff_a"], rows[0], [(2, rows[1])])
+    values = dict(result.items[0].values)
+    for derived in ("worker_id_hash", "birth_date", "sex", "owner_agency"):
+        values.pop(derived)
+    record_incident(actor=users["staff_a"], model=InjuryCase, data=values)
+    summary = imports.confirm(actor=users["staff_a"], batch=batch)
+    assert summary == {"create": 0, "update": 0, "unchanged": 1}
+    assert InjuryCase.objects.count() == 1
+
+
+def test_an_enterprise_leaving_the_scope_after_the_preview_is_refused_at_confirmation(
+    users, enterprise_a, regions, type_03
+):
+    from portal import imports
+
+    spec = imports.get_spec("incidents.injurycase")
+    batch = imports.upload(
+        actor=users["staff_a"], spec=spec, uploaded_file=csv_file(injury_rows(enterprise_a, id_number(41)))
+    )
+    Enterprise.objects.filter(pk=enterprise_a.pk).update(region=regions["b"])
+    imports.confirm(actor=users["staff_a"], batch=batch)
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.errors[0]["text"].startswith("第2行 统一社会信用代码：")
+    assert not InjuryCase.objects.exists()
+
+
+def test_commit_statements_do_not_grow_with_rows(users, enterprise_a, type_03, django_assert_max_num_queries):
+    import datetime
+
+    from portal import imports
+
+    start = datetime.date(2024, 1, 1)
+    spec = imports.get_spec("incidents.injurycase")
+    rows = injury_rows(enterprise_a, *(id_number(100 + i) for i in range(20)))
+    result = imports.validate(spec, users["staff_a"], rows[0], list(enumerate(rows[1:], start=2)))
+    rows_many = [rows[0]] + [
+        [
+            enterprise_a.credit_code,
+            f"{start + datetime.timedelta(days=i):%Y-%m-%d} 08:00",
+            "03",
+            "焊工",
+            "赵六",
+            id_number(i),
+            "重伤",
+        ]
+        for i in range(300)
+    ]
+    many = imports.validate(spec, users["staff_a"], rows_many[0], list(enumerate(rows_many[1:], start=2)))
+    assert not result.errors and not many.errors, many.errors[:3]
+    # SQLite: INSERT + id read-back per table; PostgreSQL: ids from the sequence + COPY per table (COPY is not
+    # seen by the query log, so the bound is the same on both).
+    with django_assert_max_num_queries(6):
+        imports.commit(spec, users["staff_a"], many)
+    assert InjuryCase.objects.count() == 300
+
+
+def test_xlsx_cells_are_read_as_typed(users, enterprise_a, type_03):
+    import datetime
+
+    from portal import imports
+
+    workbook = Workbook()
+    sheet = workbook.active
+    rows = injury_rows(enterprise_a, id_number(51), id_number(52))
+    sheet.append(rows[0] + ["损失工作日", "工伤认定日期"])
+    sheet.append([*rows[1][:1], datetime.datetime(2025, 3, 10, 9, 30), 3, *rows[1][3:], 12, datetime.date(2025, 5, 6)])
+    sheet.append([])  # a blank row is skipped but still counted in the row numbers
+    sheet.append([*rows[2][:2], "99", *rows[2][3:], 5.0, None])
+    out = io.BytesIO()
+    workbook.save(out)
+    headers, table = imports.read_table(out.getvalue(), "cases.xlsx")
+    assert [n for n, _row in table] == [2, 4]
+    assert table[0][1][7] == 12 and isinstance(table[0][1][7], int) and table[1][1][8] is None
+    result = imports.validate(imports.get_spec("incidents.injurycase"), users["staff_a"], headers, table)
+    assert [e["row"] for e in result.errors] == [4]
+    assert "GB 6441" in result.errors[0]["message"] and "99" in result.errors[0]["message"]
+    assert result.items[0].values["lost_workdays"] == 12
+    assert result.items[0].values["recognized_on"] == datetime.date(2025, 5, 6)

@@ -1,0 +1,236 @@
+"""Insert many rows at once: ``COPY FROM STDIN`` on PostgreSQL, one ``executemany`` on SQLite.
+
+Rows are dicts of field values (by name or attname; related objects or their ids). What ``Model.save()`` would
+fill is filled here the same way: field defaults, ``auto_now``/``auto_now_add`` timestamps, and the database form
+of each value (``get_db_prep_save``: encrypted fields are encrypted). The caller gets the new primary keys in row
+order.
+
+``prepare`` and ``insert`` are separate steps so that the costly part — turning Python values into the database's
+form, encryption included — can be done ahead (an import's preview) and the prepared rows kept until they are
+written (its confirmation). Timestamps (``auto_now``) and primary keys are left out of prepared rows and set when
+the rows are written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import connections, models, router
+from django.utils import timezone
+
+
+def _escape(text: str) -> str:
+    """COPY text format: backslash, tab, newline and carriage return escaped (tests first: most text has none)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+# Field classes whose Python value (as the import parsers produce it) is already the database value.
+_PLAIN = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.SmallIntegerField,
+    models.BigIntegerField,
+    models.ForeignKey,
+)
+
+
+class JSONText(str):
+    """A JSON value already encoded (so it need not be encoded again when written)."""
+
+
+@dataclass
+class Rows:
+    """Rows in the database's own form: PostgreSQL COPY text (one tab-separated line per row) or SQLite
+    parameters (one tuple per row). Primary keys and ``auto_now`` fields are not included."""
+
+    vendor: str
+    fields: list[str]  # attnames in the order of the cells
+    cells: list
+
+
+def _copy(cursor, sql: str, buffer: io.StringIO) -> None:
+    """One COPY statement (a function of its own so that benchmarks can count the statements)."""
+    cursor.copy_expert(sql, buffer)
+
+
+def _fields(model) -> tuple[list, list]:
+    """(fields set from the rows, fields set at insert time: auto_now / auto_now_add)."""
+    concrete = [f for f in model._meta.concrete_fields if not f.primary_key]
+    stamped = [f for f in concrete if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    return [f for f in concrete if f not in stamped], stamped
+
+
+def prepare(model: type[models.Model], rows: list[dict], *, using: str | None = None) -> Rows:
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    fields, _stamped = _fields(model)
+    getters = [_value_getter(f) for f in fields]
+    if connection.vendor == "postgresql":
+        preps = [_copy_text(f, connection) for f in fields]
+        pairs = list(zip(getters, preps, strict=True))
+        cells = ["\t".join([prep(get(row)) for get, prep in pairs]) for row in rows]
+    else:
+        preps = [_db_value(f, connection) for f in fields]
+        pairs = list(zip(getters, preps, strict=True))
+        cells = [tuple([prep(get(row)) for get, prep in pairs]) for row in rows]
+    return Rows(connection.vendor, [f.attname for f in fields], cells)
+
+
+def insert(model: type[models.Model], rows: list[dict] | Rows, *, using: str | None = None) -> list[int]:
+    """Insert ``rows`` (dicts, or prepared ``Rows``) and return their primary keys in order. Runs in the caller's
+    transaction."""
+    using = using or router.db_for_write(model)
+    if not isinstance(rows, Rows):
+        rows = prepare(model, rows, using=using)
+    if not rows.cells:
+        return []
+    connection = connections[using]
+    if rows.vendor != connection.vendor:
+        raise ValueError(f"rows prepared for {rows.vendor}, database is {connection.vendor}")
+    fields, stamped = _fields(model)
+    if [f.attname for f in fields] != rows.fields:
+        raise ValueError("rows prepared for another version of the table")
+    now = timezone.now()
+    stamps = [now if isinstance(f, models.DateTimeField) else timezone.localdate(now) for f in stamped]
+    if connection.vendor == "postgresql":
+        return _insert_copy(model, connection, stamped, stamps, rows)
+    if connection.vendor == "sqlite":
+        return _insert_sqlite(model, connection, stamped, stamps, rows)
+    raise NotImplementedError(f"bulk insert on {connection.vendor}")
+
+
+def _insert_copy(model, connection, stamped, stamps, rows: Rows) -> list[int]:
+    """Primary keys from the table's sequence in one query, then one COPY."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    pk = model._meta.pk
+    prefix_cells = [_copy_text(f, connection)(v) for f, v in zip(stamped, stamps, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [model._meta.db_table, pk.column, len(rows.cells)],
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+        buffer = io.StringIO()
+        write = buffer.write
+        prefix = "\t".join(prefix_cells)
+        for pk_value, line in zip(ids, rows.cells, strict=True):
+            write(f"{pk_value}\t{prefix}\t{line}\n" if prefix else f"{pk_value}\t{line}\n")
+        buffer.seek(0)
+        columns = [pk.column, *(f.column for f in stamped), *(model._meta.get_field(a).column for a in rows.fields)]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        _copy(cursor.cursor, f"COPY {table} ({quoted}) FROM STDIN", buffer)
+    return ids
+
+
+def _insert_sqlite(model, connection, stamped, stamps, rows: Rows) -> list[int]:
+    """One ``executemany`` of a plain INSERT (no parameter limit per statement, unlike a multi-row INSERT). The
+    transaction holds SQLite's write lock from the first row on and AUTOINCREMENT ids only grow, so the new rows
+    are the ``len(rows)`` highest ids, in insertion order."""
+    opts = model._meta
+    quote = connection.ops.quote_name
+    table, pk = quote(opts.db_table), quote(opts.pk.column)
+    columns = [*(f.column for f in stamped), *(opts.get_field(a).column for a in rows.fields)]
+    prefix = tuple(_db_value(f, connection)(v) for f, v in zip(stamped, stamps, strict=True))
+    params = [prefix + cells for cells in rows.cells] if prefix else rows.cells
+    placeholders = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cursor:
+        # Table and column names come from the model's metadata, quoted; values are parameters.
+        sql = f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES ({placeholders})"  # noqa: S608
+        cursor.executemany(sql, params)
+        cursor.execute(f"SELECT {pk} FROM {table} ORDER BY {pk} DESC LIMIT %s", [len(params)])  # noqa: S608
+        return [r[0] for r in reversed(cursor.fetchall())]
+
+
+def _value_getter(field: models.Field) -> Callable[[dict], object]:
+    name, attname = field.name, field.attname
+    default = field.get_default
+    if field.is_relation:
+
+        def get(row):
+            if attname in row:
+                return row[attname]
+            if name not in row:
+                return default()
+            value = row[name]
+            return value.pk if isinstance(value, models.Model) else value
+
+        return get
+
+    def get(row):
+        if name in row:
+            return row[name]
+        return row[attname] if attname in row else default()
+
+    return get
+
+
+def _db_value(field: models.Field, connection) -> Callable[[object], object]:
+    """A function turning a field's Python value into the parameter the database driver takes."""
+    if type(field) in _PLAIN:
+        return _same
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def prep(value):
+            if value is None or isinstance(value, JSONText):
+                return value
+            return json.dumps(value, cls=encoder, ensure_ascii=False)
+
+        return prep
+    if type(field) is models.DateTimeField:
+        adapt = connection.ops.adapt_datetimefield_value
+        return lambda value: None if value is None else adapt(value)
+    if type(field) is models.DateField:
+        adapt = connection.ops.adapt_datefield_value
+        return lambda value: None if value is None else adapt(value)
+    to_db = field.get_db_prep_save
+    return lambda value: to_db(value, connection)
+
+
+def _same(value):
+    return value
+
+
+def _copy_text(field: models.Field, connection) -> Callable[[object], str]:
+    """A function turning a field's Python value into its COPY text form (``\\N`` for NULL)."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+
+        def prep(value):
+            if value is None:
+                return "\\N"
+            if not isinstance(value, JSONText):
+                value = json.dumps(value, cls=encoder, ensure_ascii=False)
+            return _escape(value)
+
+        return prep
+    if type(field) in (models.DateField, models.DateTimeField):  # aware datetimes keep their offset
+        return lambda value: "\\N" if value is None else value.isoformat()
+    if type(field) is models.DecimalField:
+        to_python = field.to_python
+        return lambda value: "\\N" if value is None else str(to_python(value))
+    to_db = _same if type(field) in _PLAIN else (lambda value: field.get_db_prep_save(value, connection))
+
+    def prep(value):
+        value = to_db(value)
+        if value is None:
+            return "\\N"
+        if value is True:
+            return "t"
+        if value is False:
+            return "f"
+        if isinstance(value, str):
+            return _escape(value)
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return str(value)
+
+    return prep

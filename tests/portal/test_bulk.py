@@ -1,0 +1,73 @@
+"""portal.bulk: many rows in one statement per table, with what save() would set."""
+
+import datetime
+
+import pytest
+from django.db import connection
+
+from incidents.models import InjuryCase
+from portal import bulk
+from portal.models import AuditEvent
+from portal.reference.models import AccidentType
+from portal.reference.validators import id_number_check_char
+
+pytestmark = pytest.mark.django_db
+
+
+def test_insert_returns_ids_in_order_and_fills_defaults_timestamps_and_encryption(users, enterprise_a):
+    kind = AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+    first17 = "33078419900101123"
+    number = first17 + id_number_check_char(first17)
+    base = {
+        "enterprise": enterprise_a,
+        "accident_type": kind,
+        "owner_agency": users["staff_a"].agency,
+        "post": "冲压工",
+        "severity": "minor",
+        "worker_id_number": number,
+        "worker_id_hash": "h",
+        "sex": "M",
+        "birth_date": datetime.date(1990, 1, 1),
+    }
+    moments = [datetime.datetime(2025, 3, d, 9, 30, tzinfo=datetime.UTC) for d in (3, 1, 2)]
+    rows = [{**base, "occurred_at": m, "worker_name": f"工人\t{i}\\"} for i, m in enumerate(moments)]
+    ids = bulk.insert(InjuryCase, rows)
+    cases = InjuryCase.objects.in_bulk(ids)
+    assert [cases[i].occurred_at for i in ids] == moments
+    assert [cases[i].worker_name for i in ids] == ["工人\t0\\", "工人\t1\\", "工人\t2\\"]  # COPY escapes
+    first = cases[ids[0]]
+    assert first.lost_workdays == 0 and first.fund_payout == 0 and first.disability_grade is None  # defaults
+    assert first.created_at is not None and first.updated_at is not None
+    assert first.worker_id_number == number
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT worker_id_number FROM incidents_injurycase WHERE id = %s", [ids[0]])
+        assert number not in cursor.fetchone()[0]  # encrypted at rest
+
+
+def test_prepared_rows_keep_json_text_and_are_written_later(users):
+    rows = [
+        {
+            "actor": users["staff_a"],
+            "actor_name": "a",
+            "verb": "create",
+            "changes": bulk.JSONText('{"名称": [null, "甲"]}'),
+        },
+        {"actor": None, "actor_name": "system", "verb": "create", "changes": {"x": [1, 2]}},
+    ]
+    prepared = bulk.prepare(AuditEvent, rows)
+    assert prepared.vendor == connection.vendor and len(prepared.cells) == 2
+    ids = bulk.insert(AuditEvent, prepared)
+    events = AuditEvent.objects.in_bulk(ids)
+    assert events[ids[0]].changes == {"名称": [None, "甲"]} and events[ids[1]].changes == {"x": [1, 2]}
+    assert events[ids[0]].at is not None and events[ids[1]].actor_id is None
+
+
+def test_prepared_rows_refuse_another_table_shape():
+    prepared = bulk.Rows(connection.vendor, ["nonexistent"], [("x",)])
+    with pytest.raises(ValueError, match="another version"):
+        bulk.insert(AuditEvent, prepared)
+
+
+def test_empty_insert_runs_no_query(django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert bulk.insert(AuditEvent, []) == []
