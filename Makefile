@@ -28,6 +28,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference
 	$(PY) manage.py load_demo
+	$(PY) manage.py rebuild_statistics
 	$(VENV)/bin/honcho -f Procfile.dev start --port $(PORT)
 
 ## Run the whole suite (browser tests included) on the embedded default, or on DATABASE_URL / REDIS_URL when set.

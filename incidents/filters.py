@@ -10,6 +10,7 @@ from portal.reference.models import (
     Industry,
     OccupationalDisease,
     Region,
+    industry_flag_q,
 )
 
 from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
@@ -27,23 +28,51 @@ class IncidentFilterSet(django_filters.FilterSet):
     industry = django_filters.ModelChoiceFilter(
         label=_("Industry (with sub-industries)"),
         field_name="enterprise__industry",
-        queryset=Industry.objects.filter(level__in=["section", "division"]),
+        queryset=Industry.objects.all(),
         method="in_industry",
+    )
+    industry_group = django_filters.ChoiceFilter(
+        label=_("Industry group"),
+        choices=[("key", _("Key industries")), ("dust", _("Dust industries"))],
+        method="in_industry_group",
     )
 
     class Meta:
-        fields = ["enterprise_name", "region", "industry"]
+        fields = ["enterprise_name", "region", "industry", "industry_group"]
 
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         user = getattr(request, "user", None)
-        regions = Region.objects.exclude(level="town")
+        self.user_region = None
+        regions = Region.objects.all()
         if user is not None and user.is_authenticated and user.region is not None:
             regions = regions.subtree(user.region)
+            self.user_region = user.region
         self.filters["region"].queryset = regions
+        # Any region and industry in scope is accepted (the statistics link to towns and industry classes); the
+        # drop-downs offer the upper levels, plus the one chosen.
+        chosen = {name: self.data.get(name) for name in ("region", "industry")} if self.data else {}
+        self._offer("region", regions.exclude(level="town"), chosen.get("region"))
+        self._offer("industry", Industry.objects.filter(level__in=["section", "division"]), chosen.get("industry"))
         self.form.fields["industry"].label_from_instance = lambda i: f"{i.code} {i.name}"
         if "accident_type" in self.form.fields:
             self.form.fields["accident_type"].label_from_instance = lambda t: f"{t.edition} {t.code} {t.name}"
+
+    def _offer(self, name, offered, chosen):
+        """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope)."""
+        field = self.form.fields[name]
+        items = list(offered.order_by("path"))
+        if chosen and str(chosen).isdigit() and all(i.pk != int(chosen) for i in items):
+            items += list(field.queryset.filter(pk=int(chosen)))
+        label = field.label_from_instance if name == "region" else (lambda i: f"{i.code} {i.name}")
+        field.widget.choices = [("", field.empty_label or "---------")] + [(i.pk, label(i)) for i in items]
+
+    def in_industry_group(self, queryset, name, value):
+        return (
+            queryset.filter(industry_flag_q(value, self.user_region, "enterprise__industry__code"))
+            if value
+            else queryset
+        )
 
     def by_id_number(self, queryset, name, value):
         return queryset.with_id_number(value) if value.strip() else queryset

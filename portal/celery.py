@@ -22,6 +22,8 @@ app.conf.beat_schedule = {
         "task": "portal.accounts.tasks.remind_password_expiry",
         "schedule": crontab(hour=2, minute=10),
     },
+    # 01:30 daily: rebuild the statistics summary tables whole (edits and imports refresh their months at once).
+    "rebuild-statistics": {"task": "analysis.rebuild", "schedule": crontab(hour=1, minute=30)},
 }
 
 

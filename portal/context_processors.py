@@ -19,6 +19,8 @@ def _shell(request):
     unread = 0
     if user is not None and user.is_authenticated:
         nav.append({"label": _("Home"), "url": reverse("home"), "icon": "house"})
+        if user.has_perm("analysis.view_statistics"):
+            nav.append({"label": _("Statistics"), "url": reverse("analysis:dashboard"), "icon": "bar-chart-line"})
         if user.has_perm("enterprises.view_enterprise"):
             nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
         for perm, label, url, icon in (

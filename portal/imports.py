@@ -26,6 +26,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
@@ -34,6 +35,10 @@ from portal import audit, bulk, crypto
 from portal.models import AuditEvent
 
 MAX_ERRORS = 500
+
+# Sent inside the import's transaction once its rows are written: ``sender`` the model, ``created_ids`` the new
+# rows' primary keys, ``updated`` the RowResults of the changed rows (summary tables listen).
+committed = Signal()
 
 
 @dataclass
@@ -500,6 +505,7 @@ def _commit(spec: ImportSpec, actor, result: Validation, batch) -> dict:
         for item in updated
     ]
     bulk.insert(AuditEvent, events)
+    committed.send(sender=spec.model, created_ids=ids, updated=updated)
     return result.summary()
 
 

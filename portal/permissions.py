@@ -61,7 +61,9 @@ _ENTERPRISE_RW = {
 _INCIDENT_MODELS = ("injurycase", "occupationaldiseasecase", "safetyaccident")
 _INCIDENTS_RW = {f"incidents.{action}_{m}" for m in _INCIDENT_MODELS for action in ("view", "add", "change", "delete")}
 _UNMASK = {"incidents.unmask_injurycase", "incidents.unmask_occupationaldiseasecase"}
-_AGENCY_STAFF = _ALL_USERS | _ENTERPRISE_RW | _INCIDENTS_RW | _UNMASK | {"accounts.view_agency"}
+_AGENCY_STAFF = (
+    _ALL_USERS | _ENTERPRISE_RW | _INCIDENTS_RW | _UNMASK | {"accounts.view_agency", "analysis.view_statistics"}
+)
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "agency_staff": _AGENCY_STAFF,

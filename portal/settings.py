@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "portal",
     "enterprises",
     "incidents",
+    "incidents.analysis",
     "training",
     "projects",
     "meetings",

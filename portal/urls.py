@@ -24,6 +24,7 @@ api_v1 = [
     path("portal/", include(portal_router.urls)),
     path("enterprises/", include("enterprises.api.urls")),
     path("incidents/", include("incidents.api.urls")),
+    path("analysis/", include("incidents.analysis.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("imports/", include("portal.import_urls")),
     path("enterprises/", include("enterprises.urls")),
     path("incidents/", include("incidents.urls")),
+    path("analysis/", include("incidents.analysis.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class AnalysisConfig(AppConfig):
+    """Statistics (工伤数据智控): summary tables kept in step with the cases, and the one service that reads
+    them for the dashboard, the API, the reports and the warning engine."""
+
+    name = "incidents.analysis"
+    label = "analysis"
+    verbose_name = _("Statistics")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,265 @@
+"""Building and refreshing the summary tables (``models.InjuryCube``, ``models.InsuranceCube``).
+
+Every figure of the statistics service comes from here, so this is where a figure is defined: a case counts in
+the month of its accident (local time), under its enterprise's region and industry class as they are now.
+
+- ``refresh_months(months)``: after an edit or an import, only the months it touched (and quarters, for
+  insurance) are rebuilt, each set in one transaction: delete those rows, aggregate the cases of those months,
+  then derive the country tier and the all-industries rows from the freshly written rows.
+- ``rebuild()``: the nightly job: the region ancestry, then every month and quarter, a year per transaction,
+  and rows of months that no longer have cases removed.
+
+Aggregation runs in the database (``INSERT … SELECT … GROUP BY``), first by enterprise region, industry and
+month, then fanned out to the region's ancestors: one pass over the case table, never a row in Python.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import operator
+import zlib
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from enterprises.models import InsuranceSnapshot
+from portal import bulk
+from portal.reference.models import Region
+
+from .models import CubeState, InjuryCube, InsuranceCube, RegionAncestry
+
+MAX_TIER = 4  # town, street or zone (anything deeper counts under its depth-3 ancestor)
+
+
+def tier_of(region: Region | None) -> int:
+    return 0 if region is None else min(region.depth + 1, MAX_TIER)
+
+
+# --- region ancestry ----------------------------------------------------------------------------------------------
+
+
+def ancestry_rows(regions: Iterable[Region], ids_by_path: dict[str, int]) -> list[dict]:
+    rows = []
+    for region in regions:
+        parts = [p for p in region.path.split("/") if p]
+        for tier in range(1, min(len(parts), MAX_TIER) + 1):
+            ancestor = ids_by_path.get("/" + "/".join(parts[:tier]) + "/")
+            parent = ids_by_path.get("/" + "/".join(parts[: tier - 1]) + "/") if tier > 1 else None
+            if ancestor is not None:
+                rows.append({"region_id": region.pk, "tier": tier, "ancestor_id": ancestor, "parent_id": parent})
+    return rows
+
+
+def rebuild_ancestry() -> int:
+    regions = list(Region.objects.only("id", "path"))
+    ids_by_path = {r.path: r.pk for r in regions}
+    rows = ancestry_rows(regions, ids_by_path)
+    with transaction.atomic():
+        RegionAncestry.objects.all().delete()
+        bulk.insert(RegionAncestry, rows)
+    return len(rows)
+
+
+def update_ancestry(region: Region) -> None:
+    """A region was added or moved: its rows and its descendants' (a move changes their ancestors too)."""
+    affected = list(Region.objects.subtree(region).only("id", "path"))
+    paths = {p for r in affected for p in r.ancestor_paths(include_self=True)}
+    ids_by_path = dict(Region.objects.filter(path__in=paths).values_list("path", "id"))
+    with transaction.atomic():
+        RegionAncestry.objects.filter(region__in=[r.pk for r in affected]).delete()
+        bulk.insert(RegionAncestry, ancestry_rows(affected, ids_by_path))
+
+
+# --- work-injury cases ---------------------------------------------------------------------------------------------
+
+_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
+
+
+def _month_sql(column: str) -> tuple[str, list]:
+    sql, params = connection.ops.datetime_trunc_sql("month", column, (), timezone.get_current_timezone_name())
+    if connection.vendor == "sqlite":
+        return f"DATE({sql})", list(params)
+    return f"CAST({sql} AS date)", list(params)
+
+
+def _month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    start = timezone.make_aware(datetime.datetime(month.year, month.month, 1))  # noqa: DTZ001 - made aware here
+    following = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    end = timezone.make_aware(datetime.datetime(following.year, following.month, 1))  # noqa: DTZ001
+    return start, end
+
+
+def _lock(name: str) -> None:
+    """Serialise refreshes of one table (two concurrent refreshes of a month would both insert it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
+
+
+def _derive_country_and_all_industries(table: str, keys: list[str], measures: list[str], where: str, params: list):
+    """From the tiers 1–4 rows with an industry just written: the country rows (tier 0, from the provinces) and
+    the all-industries rows (industry NULL) of every tier."""
+    key_sql = ", ".join(keys)
+    sums = ", ".join(f"SUM({m})" for m in measures)
+    columns = ", ".join(measures)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, {key_sql}, {columns}) "  # noqa: S608
+            f"SELECT 0, NULL, NULL, industry_id, {key_sql}, {sums} FROM {table} "
+            f"WHERE tier = 1 AND industry_id IS NOT NULL AND {where} GROUP BY industry_id, {key_sql}",
+            params,
+        )
+        cursor.execute(
+            f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, {key_sql}, {columns}) "  # noqa: S608
+            f"SELECT tier, region_id, parent_id, NULL, {key_sql}, {sums} FROM {table} "
+            f"WHERE industry_id IS NOT NULL AND {where} GROUP BY tier, region_id, parent_id, {key_sql}",
+            params,
+        )
+
+
+def refresh_months(months: Iterable[datetime.date]) -> int:
+    """Rebuild the injury summary rows of these months (first days). Returns the number of cases aggregated."""
+    months = sorted({datetime.date(m.year, m.month, 1) for m in months})
+    if not months:
+        return 0
+    table = InjuryCube._meta.db_table
+    month_sql, month_params = _month_sql("c.occurred_at")
+    ranges = [_month_bounds(m) for m in months]
+    case_filter = " OR ".join(["(c.occurred_at >= %s AND c.occurred_at < %s)"] * len(ranges))
+    range_params = [connection.ops.adapt_datetimefield_value(b) for pair in ranges for b in pair]  # SQLite: UTC text
+    month_list = ", ".join(["%s"] * len(months))
+    with transaction.atomic():
+        _lock(table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (tier, region_id, parent_id, industry_id, month, {", ".join(_MEASURES)})
+                SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month, SUM(b.cases), SUM(b.minor),
+                       SUM(b.serious), SUM(b.deaths), SUM(b.lost_workdays), SUM(b.fund_payout)
+                FROM (
+                    SELECT e.region_id, e.industry_id, {month_sql} AS month, COUNT(*) AS cases,
+                           SUM(CASE WHEN c.severity = 'minor' THEN 1 ELSE 0 END) AS minor,
+                           SUM(CASE WHEN c.severity = 'serious' THEN 1 ELSE 0 END) AS serious,
+                           SUM(CASE WHEN c.severity = 'fatal' THEN 1 ELSE 0 END) AS deaths,
+                           SUM(c.lost_workdays) AS lost_workdays, SUM(c.fund_payout) AS fund_payout
+                    FROM incidents_injurycase c JOIN enterprises_enterprise e ON e.id = c.enterprise_id
+                    WHERE {case_filter}
+                    GROUP BY 1, 2, 3
+                ) b
+                JOIN analysis_regionancestry a ON a.region_id = b.region_id
+                GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month
+                """,  # noqa: S608 - table names from the models, values as parameters
+                month_params + range_params,
+            )
+            cursor.execute(
+                f"SELECT COALESCE(SUM(cases), 0) FROM {table} WHERE tier = 1 AND month IN ({month_list})",  # noqa: S608
+                months,
+            )
+            aggregated = cursor.fetchone()[0]
+        _derive_country_and_all_industries(table, ["month"], list(_MEASURES), f"month IN ({month_list})", list(months))
+        _touch("injury", rebuilt=False)
+    return int(aggregated)
+
+
+# --- insurance -----------------------------------------------------------------------------------------------------
+
+_INSURANCE_MEASURES = ("enterprises", "insured", "premium_paid", "fund_payout")
+
+
+def refresh_quarters(quarters: Iterable[tuple[int, int]]) -> None:
+    """Rebuild the insurance summary rows of these (year, quarter) pairs."""
+    quarters = sorted(set(quarters))
+    if not quarters:
+        return
+    table = InsuranceCube._meta.db_table
+    condition = " OR ".join(["(year = %s AND quarter = %s)"] * len(quarters))
+    snapshot_condition = " OR ".join(["(s.year = %s AND s.quarter = %s)"] * len(quarters))
+    params = [v for pair in quarters for v in pair]
+    with transaction.atomic():
+        _lock(table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)  # noqa: S608
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (tier, region_id, parent_id, industry_id, year, quarter,
+                                     {", ".join(_INSURANCE_MEASURES)})
+                SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.year, b.quarter, SUM(b.enterprises),
+                       SUM(b.insured), SUM(b.premium_paid), SUM(b.fund_payout)
+                FROM (
+                    SELECT e.region_id, e.industry_id, s.year, s.quarter, COUNT(*) AS enterprises,
+                           SUM(s.insured_employees) AS insured, SUM(s.premium_paid) AS premium_paid,
+                           SUM(s.fund_payout) AS fund_payout
+                    FROM enterprises_insurancesnapshot s JOIN enterprises_enterprise e ON e.id = s.enterprise_id
+                    WHERE {snapshot_condition}
+                    GROUP BY e.region_id, e.industry_id, s.year, s.quarter
+                ) b
+                JOIN analysis_regionancestry a ON a.region_id = b.region_id
+                GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.year, b.quarter
+                """,  # noqa: S608
+                params,
+            )
+        _derive_country_and_all_industries(
+            table, ["year", "quarter"], list(_INSURANCE_MEASURES), f"({condition})", params
+        )
+        _touch("insurance", rebuilt=False)
+
+
+# --- whole rebuild -------------------------------------------------------------------------------------------------
+
+
+def case_months() -> list[datetime.date]:
+    """Every month that has a case (local time), from the database."""
+    month_sql, params = _month_sql("c.occurred_at")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT DISTINCT {month_sql} FROM incidents_injurycase c", params)  # noqa: S608
+        return sorted(_as_date(r[0]) for r in cursor.fetchall())
+
+
+def _as_date(value) -> datetime.date:
+    return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
+def rebuild() -> dict:
+    """Rebuild everything (the nightly job; also after reference data changes)."""
+    started = timezone.now()
+    rebuild_ancestry()
+    months = case_months()
+    by_year: dict[int, list] = {}
+    for month in months:
+        by_year.setdefault(month.year, []).append(month)
+    cases = sum(refresh_months(group) for group in by_year.values())
+    InjuryCube.objects.exclude(month__in=months).delete()
+    quarters = sorted(set(InsuranceSnapshot.objects.values_list("year", "quarter").distinct()))
+    for year in sorted({y for y, _q in quarters}):
+        refresh_quarters([q for q in quarters if q[0] == year])
+    InsuranceCube.objects.exclude(
+        functools.reduce(operator.or_, (Q(year=y, quarter=q) for y, q in quarters), Q(pk__in=[]))
+    ).delete()
+    _touch("injury", rebuilt=True)
+    _touch("insurance", rebuilt=True)
+    return {
+        "months": len(months),
+        "quarters": len(quarters),
+        "cases": cases,
+        "seconds": (timezone.now() - started).total_seconds(),
+    }
+
+
+def _touch(name: str, *, rebuilt: bool) -> None:
+    now = timezone.now()
+    fields = {"refreshed_at": now, **({"rebuilt_at": now} if rebuilt else {})}
+    CubeState.objects.update_or_create(name=name, defaults=fields)
+
+
+def months_of_cases(first_id: int, last_id: int) -> list[datetime.date]:
+    month_sql, params = _month_sql("c.occurred_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT {month_sql} FROM incidents_injurycase c WHERE c.id BETWEEN %s AND %s",  # noqa: S608
+            [*params, first_id, last_id],
+        )
+        return sorted(_as_date(r[0]) for r in cursor.fetchall())

@@ -1,0 +1,113 @@
+"""Summary (rollup) tables of the statistics service, the way DHIS2 reads only from its analytics tables.
+
+Each table is narrow and pre-aggregated at every level of the region tree (``tier``: 0 the whole country,
+1 province, 2 city, 3 county, 4 town or zone) and both per industry class and for all industries
+(``industry`` NULL), by month (cases) or quarter (insurance). A question about a region R reads the rows of R's
+tier (``region = R``), a breakdown of R reads the rows of the tier below (``parent = R``): a few hundred rows
+whatever the size of the case table. ``incidents.analysis.cubes`` builds them from the case tables and keeps
+them in step; the figures equal a GROUP BY on the cases (``stats`` computes both ways, a test compares).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def _region(null=True, **kwargs):
+    return models.ForeignKey(
+        "reference.Region",
+        null=null,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # summary rows are rebuilt, never the source of truth
+        related_name="+",
+        **kwargs,
+    )
+
+
+class RegionAncestry(models.Model):
+    """Each region's ancestor (or itself) at each tier, with that ancestor's parent: one join instead of
+    parsing materialised paths in every summary query."""
+
+    region = models.ForeignKey(
+        "reference.Region", on_delete=models.CASCADE, related_name="analysis_ancestry", db_constraint=False
+    )
+    tier = models.PositiveSmallIntegerField()
+    ancestor = _region(null=False)
+    parent = _region()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "tier"], name="analysis_ancestry_one_per_tier")]
+
+    def __str__(self):
+        return f"{self.region_id}@{self.tier} → {self.ancestor_id}"
+
+
+class InjuryCube(models.Model):
+    """Work-injury cases by region tier, industry class (or all) and month."""
+
+    tier = models.PositiveSmallIntegerField()
+    region = _region()
+    parent = _region()
+    industry = models.ForeignKey(
+        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    cases = models.PositiveIntegerField(default=0)
+    minor = models.PositiveIntegerField(default=0)
+    serious = models.PositiveIntegerField(default=0)
+    deaths = models.PositiveIntegerField(default=0)
+    lost_workdays = models.BigIntegerField(default=0)
+    fund_payout = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("work-injury summary")
+        verbose_name_plural = _("work-injury summaries")
+        indexes = [
+            models.Index(fields=["tier", "region", "industry", "month"], name="injurycube_region"),
+            models.Index(fields=["tier", "parent", "industry", "month"], name="injurycube_parent"),
+            models.Index(fields=["month"], name="injurycube_month"),
+        ]
+        permissions = [("view_statistics", _("Can view statistics"))]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} industry {self.industry_id}"
+
+
+class InsuranceCube(models.Model):
+    """Insured employees, enterprises, premium and payout by region tier, industry class (or all) and quarter:
+    the denominators of the incidence rates and the coverage figures."""
+
+    tier = models.PositiveSmallIntegerField()
+    region = _region()
+    parent = _region()
+    industry = models.ForeignKey(
+        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField()
+    quarter = models.PositiveSmallIntegerField()
+    enterprises = models.PositiveIntegerField(default=0)
+    insured = models.BigIntegerField(default=0)
+    premium_paid = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    fund_payout = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("insurance summary")
+        verbose_name_plural = _("insurance summaries")
+        indexes = [
+            models.Index(fields=["tier", "region", "industry", "year", "quarter"], name="insurancecube_region"),
+            models.Index(fields=["tier", "parent", "industry", "year", "quarter"], name="insurancecube_parent"),
+            models.Index(fields=["year", "quarter"], name="insurancecube_quarter"),
+        ]
+
+    def __str__(self):
+        return f"{self.year}Q{self.quarter} tier {self.tier} region {self.region_id} industry {self.industry_id}"
+
+
+class CubeState(models.Model):
+    """When each summary table was last rebuilt whole (shown on the dashboard: figures as of …)."""
+
+    name = models.CharField(max_length=40, unique=True)
+    rebuilt_at = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+
+    def __str__(self):
+        return self.name

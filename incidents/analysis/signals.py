@@ -1,0 +1,101 @@
+"""Which summary rows a change touches: a refresh job for those months and quarters, queued for when the change
+commits (an import is one job for all its rows)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from enterprises.models import Enterprise, InsuranceSnapshot
+from incidents.models import InjuryCase
+from portal import imports
+from portal.reference.models import Region
+
+
+def _refresh(months=(), quarters=(), case_ids=None) -> None:
+    """Queue a refresh of these months and quarters for when the transaction commits."""
+    from portal.jobs import enqueue
+
+    from .tasks import refresh
+
+    months = sorted({m.isoformat() for m in months if m is not None})
+    quarters = sorted({(int(y), int(q)) for y, q in quarters})
+    if months or quarters or case_ids:
+        enqueue(refresh, months=months, quarters=[list(q) for q in quarters], case_ids=case_ids)
+
+
+def _month(moment) -> datetime.date | None:
+    if moment is None:
+        return None
+    day = timezone.localdate(moment)
+    return day.replace(day=1)
+
+
+@receiver(pre_save, sender=InjuryCase)
+def _remember_case(sender, instance, **kwargs):
+    instance._analysis_before = (
+        InjuryCase.objects.filter(pk=instance.pk).values_list("occurred_at", flat=True).first() if instance.pk else None
+    )
+
+
+@receiver(post_save, sender=InjuryCase)
+@receiver(post_delete, sender=InjuryCase)
+def _case_changed(sender, instance, **kwargs):
+    _refresh(months=[_month(instance.occurred_at), _month(getattr(instance, "_analysis_before", None))])
+
+
+@receiver(post_save, sender=InsuranceSnapshot)
+@receiver(post_delete, sender=InsuranceSnapshot)
+def _snapshot_changed(sender, instance, **kwargs):
+    _refresh(quarters=[(instance.year, instance.quarter)])
+
+
+@receiver(pre_save, sender=Enterprise)
+def _remember_enterprise(sender, instance, **kwargs):
+    instance._analysis_before = (
+        Enterprise.objects.filter(pk=instance.pk).values_list("region_id", "industry_id").first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=Enterprise)
+def _enterprise_changed(sender, instance, created, **kwargs):
+    before = getattr(instance, "_analysis_before", None)
+    if created or before is None or before == (instance.region_id, instance.industry_id):
+        return
+    _enterprise_moved([instance.pk])
+
+
+def _enterprise_moved(ids) -> None:
+    """Its cases and insurance figures now count under another region or industry: all their months."""
+    _refresh(
+        months={_month(m) for m in InjuryCase.objects.filter(enterprise__in=ids).values_list("occurred_at", flat=True)},
+        quarters=set(InsuranceSnapshot.objects.filter(enterprise__in=ids).values_list("year", "quarter")),
+    )
+
+
+@receiver(imports.committed)
+def _imported(sender, created_ids, updated, **kwargs):
+    if sender is InjuryCase:  # an updated case keeps its time (it is part of the natural key)
+        _refresh(
+            months=[_month(i.instance.occurred_at) for i in updated],
+            case_ids=[min(created_ids), max(created_ids)] if created_ids else None,
+        )
+    elif sender is InsuranceSnapshot:
+        quarters = set(InsuranceSnapshot.objects.filter(pk__in=created_ids).values_list("year", "quarter"))
+        _refresh(quarters=quarters | {(i.instance.year, i.instance.quarter) for i in updated})
+    elif sender is Enterprise:
+        moved = [i.instance.pk for i in updated if {"region", "industry"} & set(i.changes)]
+        if moved:
+            _enterprise_moved(moved)
+
+
+@receiver(post_save, sender=Region)
+def _region_saved(sender, instance, **kwargs):
+    from . import cubes
+
+    cubes.update_ancestry(instance)

@@ -1,0 +1,274 @@
+"""The statistics service: every figure of the dashboard, the API, the reports and the warning engine.
+
+It reads only the summary tables (``models``), built by ``cubes``. A ``Selection`` is a period of whole months, a
+region (None: the whole country) and an industry (a GB/T 4754 node and/or the key/dust group of the region's
+rules). Rates are per 1,000 insured employees, the insured count of a period being the mean of its quarters'
+totals (quarters without figures are left out of the mean):
+
+- incidence rate (工伤发生率) = cases / insured × 1,000;
+- 千人死亡率 = deaths / insured × 1,000; 千人重伤率 = serious injuries / insured × 1,000 (GB 6441).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from portal.reference.models import Industry, Region, industry_flag_q
+
+from .cubes import MAX_TIER, tier_of
+from .models import InjuryCube, InsuranceCube
+
+CASE_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
+FLAGS = ("key", "dust")
+
+
+def add_months(month: datetime.date, n: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + n
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Selection:
+    start: datetime.date  # first day of the first month
+    end: datetime.date  # first day of the last month (inclusive)
+    region: Region | None = None
+    industry: Industry | None = None
+    flag: str | None = None  # "key" / "dust": the region's key or dust industries
+
+    def __post_init__(self):
+        if self.end < self.start:
+            raise ValueError("the period ends before it starts")
+        if self.flag not in (None, *FLAGS):
+            raise ValueError(f"unknown industry group {self.flag}")
+
+    @classmethod
+    def year(cls, year: int, **kwargs) -> Selection:
+        return cls(datetime.date(year, 1, 1), datetime.date(year, 12, 1), **kwargs)
+
+    @property
+    def months(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    def shifted(self, months: int) -> Selection:
+        return replace(self, start=add_months(self.start, months), end=add_months(self.end, months))
+
+    def previous(self) -> Selection:
+        """The period of the same length just before."""
+        return self.shifted(-self.months)
+
+    def last_year(self) -> Selection:
+        return self.shifted(-12)
+
+    def quarters(self) -> list[tuple[int, int]]:
+        first = (self.start.year, (self.start.month - 1) // 3 + 1)
+        last = (self.end.year, (self.end.month - 1) // 3 + 1)
+        quarters, current = [], first
+        while current <= last:
+            quarters.append(current)
+            year, quarter = current
+            current = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+        return quarters
+
+    def quarter_q(self) -> Q:
+        q = Q(pk__in=[])
+        for year, quarter in self.quarters():
+            q |= Q(year=year, quarter=quarter)
+        return q
+
+
+def rate(count, insured) -> float | None:
+    """Per 1,000 insured employees, three decimals; None without insured employees."""
+    if not insured:
+        return None
+    return round(float(count) * 1000 / float(insured), 3)
+
+
+def change(current, previous) -> float | None:
+    """Percentage change; None when there is nothing to compare with."""
+    if current is None or previous in (None, 0):
+        return None
+    return round((float(current) - float(previous)) * 100 / float(previous), 1)
+
+
+class Stats:
+    """Figures of one selection. Each method runs one or two small queries on the summary tables."""
+
+    def __init__(self, selection: Selection):
+        self.sel = selection
+        self.tier = tier_of(selection.region)
+        self._classes: list[int] | None | bool = False
+
+    # --- filters ---
+
+    def industry_classes(self) -> list[int] | None:
+        """Class ids of the selected industry (None: no industry filter, read the all-industries rows)."""
+        if self._classes is False:
+            sel = self.sel
+            if sel.industry is None and sel.flag is None:
+                self._classes = None
+            else:
+                classes = Industry.objects.filter(level="class")
+                if sel.industry is not None:
+                    classes = classes.filter(path__startswith=sel.industry.path)
+                if sel.flag is not None:
+                    classes = classes.filter(industry_flag_q(sel.flag, sel.region, "code"))
+                self._classes = list(classes.values_list("pk", flat=True))
+        return self._classes
+
+    def _rows(self, model, *, children: bool = False, by_class: bool = False):
+        """Summary rows of the selection's region (or of its children), industry filter applied."""
+        sel = self.sel
+        if children:
+            if self.tier >= MAX_TIER:
+                return model.objects.none()
+            qs = model.objects.filter(tier=self.tier + 1)
+            qs = qs.filter(parent=sel.region) if sel.region is not None else qs
+        else:
+            qs = model.objects.filter(tier=self.tier)
+            qs = qs.filter(region=sel.region) if sel.region is not None else qs.filter(region__isnull=True)
+        classes = self.industry_classes()
+        if classes is None and not by_class:
+            return qs.filter(industry__isnull=True)
+        if classes is None:
+            return qs.filter(industry__isnull=False)
+        return qs.filter(industry__in=classes)
+
+    def _case_rows(self, sel: Selection | None = None, **kwargs):
+        sel = sel or self.sel
+        return self._rows(InjuryCube, **kwargs).filter(month__gte=sel.start, month__lte=sel.end)
+
+    def _insurance_rows(self, sel: Selection | None = None, **kwargs):
+        return self._rows(InsuranceCube, **kwargs).filter((sel or self.sel).quarter_q())
+
+    # --- figures ---
+
+    def totals(self, sel: Selection | None = None) -> dict:
+        """Counts, sums, mean insured employees and the three rates of the period."""
+        sel = sel or self.sel
+        figures = _sums(self._case_rows(sel).aggregate(**_case_sums()))
+        insured = self._insured(self._insurance_rows(sel).values("year", "quarter"))
+        return _with_rates(figures, insured.get(None))
+
+    def summary(self) -> dict:
+        """Totals of the period, of the period before and of the same period last year, with the changes."""
+        current = self.totals()
+        previous = self.totals(self.sel.previous())
+        last_year = self.totals(self.sel.last_year())
+        keys = (*CASE_MEASURES, "incidence_rate", "death_rate", "serious_rate")
+        return {
+            "current": current,
+            "previous": previous,
+            "last_year": last_year,
+            "change_previous": {k: change(current[k], previous[k]) for k in keys},
+            "change_last_year": {k: change(current[k], last_year[k]) for k in keys},
+        }
+
+    def trend(self) -> list[dict]:
+        """One row per month of the period (months without cases included, as zeros)."""
+        rows = {r["month"]: _sums(r) for r in self._case_rows().values("month").annotate(**_case_sums())}
+        result, month = [], self.sel.start
+        while month <= self.sel.end:
+            result.append({"month": month, **rows.get(month, _sums({}))})
+            month = add_months(month, 1)
+        return result
+
+    def by_region(self) -> list[dict]:
+        """The selection's child regions (provinces … towns), with their rates; largest first. Cases of
+        enterprises registered at the selected region itself (not in any child) form a row of their own."""
+        rows = {r["region"]: _sums(r) for r in self._case_rows(children=True).values("region").annotate(**_case_sums())}
+        insured = self._insured(self._insurance_rows(children=True).values("region", "year", "quarter"), "region")
+        names = dict(Region.objects.filter(pk__in=set(rows) | set(insured)).values_list("pk", "name"))
+        codes = dict(Region.objects.filter(pk__in=names).values_list("pk", "code"))
+        result = [
+            {
+                "region": pk,
+                "name": names.get(pk, ""),
+                "code": codes.get(pk, ""),
+                **_with_rates(figures, insured.get(pk)),
+            }
+            for pk, figures in rows.items()
+        ]
+        result += [
+            {"region": pk, "name": names.get(pk, ""), "code": codes.get(pk, ""), **_with_rates(_sums({}), n)}
+            for pk, n in insured.items()
+            if pk not in rows
+        ]
+        if self.sel.region is not None and self.tier < MAX_TIER:
+            total = self.totals()
+            rest = {k: total[k] - sum(r[k] for r in result) for k in CASE_MEASURES}
+            rest_insured = total["insured"] - sum(r["insured"] for r in result)
+            if rest["cases"] or rest_insured > 0:
+                name = _("%(region)s itself") % {"region": self.sel.region.name}
+                result.append({"region": None, "name": name, "code": "", **_with_rates(rest, max(rest_insured, 0))})
+        result.sort(key=lambda r: (-r["cases"], r["code"]))
+        return result
+
+    def by_industry(self) -> list[dict]:
+        """The selected industry's children (sections when none is selected), with their rates."""
+        node = self.sel.industry
+        depth = node.depth + 1 if node is not None else 0
+        case_rows = self._case_rows(by_class=True).values("industry").annotate(**_case_sums())
+        insured_rows = self._insurance_rows(by_class=True).values("industry", "year", "quarter")
+        insured_rows = insured_rows.annotate(n=Sum("insured"))
+        classes = {r["industry"] for r in case_rows} | {r["industry"] for r in insured_rows}
+        paths = dict(Industry.objects.filter(pk__in=classes).values_list("pk", "path"))
+        group_of = {pk: "/" + "/".join(p.strip("/").split("/")[: depth + 1]) + "/" for pk, p in paths.items()}
+        figures: dict[str, dict] = defaultdict(lambda: _sums({}))
+        for row in case_rows:
+            target = figures[group_of[row["industry"]]]
+            for key in CASE_MEASURES:
+                target[key] += row[key] or 0
+        per_quarter: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+        for row in insured_rows:
+            per_quarter[group_of[row["industry"]]][(row["year"], row["quarter"])] += row["n"] or 0
+        insured = {g: sum(q.values()) / len(q) for g, q in per_quarter.items() if q}
+        nodes = {i.path: i for i in Industry.objects.filter(path__in=set(figures) | set(insured))}
+        result = [
+            {
+                "industry": nodes[path].pk,
+                "code": nodes[path].code,
+                "name": nodes[path].name,
+                **_with_rates(figures.get(path, _sums({})), insured.get(path)),
+            }
+            for path in set(figures) | set(insured)
+            if path in nodes
+        ]
+        result.sort(key=lambda r: (-r["cases"], r["code"]))
+        return result
+
+    def _insured(self, rows, key: str | None = None) -> dict:
+        """Mean over the quarters with figures of the insured employees, per ``key`` (None: one total)."""
+        per_quarter: dict = defaultdict(lambda: defaultdict(int))
+        for row in rows.annotate(n=Sum("insured")):
+            per_quarter[row[key] if key else None][(row["year"], row["quarter"])] += row["n"] or 0
+        return {k: sum(q.values()) / len(q) for k, q in per_quarter.items() if q}
+
+
+def _case_sums() -> dict:
+    return {m: Sum(m) for m in CASE_MEASURES}
+
+
+def _sums(row: dict) -> dict:
+    figures = {m: row.get(m) or 0 for m in CASE_MEASURES}
+    figures["fund_payout"] = Decimal(figures["fund_payout"] or 0).quantize(Decimal("0.01"))
+    return figures
+
+
+def _with_rates(figures: dict, insured) -> dict:
+    insured = round(insured, 1) if insured else 0
+    return {
+        **figures,
+        "insured": insured,
+        "incidence_rate": rate(figures["cases"], insured),
+        "death_rate": rate(figures["deaths"], insured),
+        "serious_rate": rate(figures["serious"], insured),
+    }
+
+
+__all__ = ["Selection", "Stats", "rate", "change"]

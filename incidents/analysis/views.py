@@ -1,0 +1,183 @@
+"""The dashboard (工伤数据智控): KPI tiles, trend, breakdowns by region and industry, each chart with its table,
+drillable, linked to the matching case list and downloadable as XLSX. Same selection and scope as the API."""
+
+from __future__ import annotations
+
+import datetime
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView
+
+from portal import audit, exports
+from portal.reference.models import Region
+from portal.views import PortalPermissionMixin
+
+from .forms import SelectionForm, default_period
+from .models import CubeState
+from .stats import Selection, Stats, add_months
+
+KPIS = [
+    ("cases", _("Cases")),
+    ("deaths", _("Deaths")),
+    ("serious", _("Serious injuries")),
+    ("lost_workdays", _("Lost workdays")),
+    ("fund_payout", _("Fund payout (yuan)")),
+    ("incidence_rate", _("Incidence per 1,000 insured")),
+    ("death_rate", _("Deaths per 1,000 insured")),
+    ("serious_rate", _("Serious injuries per 1,000 insured")),
+]
+BREAKDOWN_COLUMNS = [
+    ("cases", _("Cases")),
+    ("serious", _("Serious injuries")),
+    ("deaths", _("Deaths")),
+    ("lost_workdays", _("Lost workdays")),
+    ("fund_payout", _("Fund payout (yuan)")),
+    ("insured", _("Insured employees")),
+    ("incidence_rate", _("Incidence per 1,000 insured")),
+]
+
+
+class DashboardView(PortalPermissionMixin, TemplateView):
+    permission_required = "analysis.view_statistics"
+    template_name = "analysis/dashboard.html"
+
+    def get(self, request, *args, **kwargs):
+        form = SelectionForm(request.GET, user=request.user)
+        if form.is_valid():
+            selection = form.selection()
+        else:
+            start, end = default_period()
+            selection = Selection(start, end, region=request.user.region)
+        stats = Stats(selection)
+        download = request.GET.get("download")
+        if download in ("trend", "by_region", "by_industry"):
+            return self.download(selection, stats, download)
+        return self.render_to_response(self.get_context_data(form=form, selection=selection, stats=stats))
+
+    def get_context_data(self, *, form, selection, stats, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        summary = stats.summary()
+        by_region, by_industry, trend = stats.by_region(), stats.by_industry(), stats.trend()
+        cases_url = reverse("incidents:injurycase_list")
+        base = self._case_filters(selection)
+        for row in by_region:
+            row["cases_url"] = f"{cases_url}?{urlencode({**base, 'region': row['region']})}" if row["region"] else ""
+            row["drill_url"] = self._url(selection, region=row["region"]) if row["region"] else ""
+        for row in by_industry:
+            row["cases_url"] = f"{cases_url}?{urlencode({**base, 'industry': row['industry']})}"
+            row["drill_url"] = self._url(selection, industry=row["industry"])
+        for row in trend:
+            month = {"occurred_from": row["month"].isoformat(), "occurred_to": _last_day(row["month"]).isoformat()}
+            row["cases_url"] = f"{cases_url}?{urlencode({**base, **month})}"
+        current = summary["current"]
+        ctx.update(
+            form=form,
+            selection=selection,
+            kpis=[
+                {
+                    "key": key,
+                    "label": label,
+                    "value": current[key],
+                    "change_last_year": summary["change_last_year"][key],
+                    "change_previous": summary["change_previous"][key],
+                }
+                for key, label in KPIS
+            ],
+            summary=summary,
+            trend=trend,
+            by_region=by_region,
+            by_industry=by_industry,
+            columns=BREAKDOWN_COLUMNS,
+            breadcrumbs=self._breadcrumbs(selection),
+            cases_url=f"{cases_url}?{urlencode(base)}",
+            chart_data={
+                "trend": [{"label": f"{r['month']:%Y-%m}", "value": r["cases"], "url": r["cases_url"]} for r in trend],
+                "by_region": [
+                    {"label": r["name"], "value": r["cases"], "url": r["cases_url"]}
+                    for r in by_region
+                    if r["cases_url"]
+                ],
+                "by_industry": [
+                    {"label": f"{r['code']} {r['name']}", "value": r["cases"], "url": r["cases_url"]}
+                    for r in by_industry
+                ],
+            },
+            downloads={name: self._url(selection, download=name) for name in ("trend", "by_region", "by_industry")},
+            as_of=getattr(CubeState.objects.filter(name="injury").first(), "refreshed_at", None),
+        )
+        return ctx
+
+    # --- links ---
+
+    @staticmethod
+    def _params(selection: Selection, **changes) -> dict:
+        params = {"start": f"{selection.start:%Y-%m}", "end": f"{selection.end:%Y-%m}"}
+        if selection.region is not None:
+            params["region"] = selection.region.pk
+        if selection.industry is not None:
+            params["industry"] = selection.industry.pk
+        if selection.flag:
+            params["flag"] = selection.flag
+        params.update({k: v for k, v in changes.items() if v is not None})
+        return params
+
+    def _url(self, selection: Selection, **changes) -> str:
+        return f"{reverse('analysis:dashboard')}?{urlencode(self._params(selection, **changes))}"
+
+    @staticmethod
+    def _case_filters(selection: Selection) -> dict:
+        params = {"occurred_from": selection.start.isoformat(), "occurred_to": _last_day(selection.end).isoformat()}
+        if selection.region is not None:
+            params["region"] = selection.region.pk
+        if selection.industry is not None:
+            params["industry"] = selection.industry.pk
+        if selection.flag:
+            params["industry_group"] = selection.flag
+        return params
+
+    def _breadcrumbs(self, selection: Selection) -> list[dict]:
+        """From the user's own region (or the country) down to the selected region, each a link."""
+        own = self.request.user.region
+        crumbs = [] if own is not None else [{"name": _("Whole country"), "url": self._url(selection, region="")}]
+        if selection.region is not None:
+            chain = list(Region.objects.ancestors_of(selection.region, include_self=True))
+            for region in chain:
+                if own is None or region.is_within(own):
+                    crumbs.append({"name": region.name, "url": self._url(selection, region=region.pk)})
+        return crumbs
+
+    # --- downloads ---
+
+    def download(self, selection: Selection, stats: Stats, name: str):
+        """One chart's table as XLSX (the trend has no insured column: insured figures are quarterly)."""
+        measures = BREAKDOWN_COLUMNS
+        if name == "trend":
+            columns = [exports.Column(_("Month"), lambda r: f"{r['month']:%Y-%m}")]
+            rows = stats.trend()
+            measures = [(k, label) for k, label in BREAKDOWN_COLUMNS if k not in ("insured", "incidence_rate")]
+        elif name == "by_region":
+            columns = [exports.Column(_("Region"), lambda r: r["name"])]
+            rows = stats.by_region()
+        else:
+            columns = [
+                exports.Column(_("Industry code"), lambda r: r["code"]),
+                exports.Column(_("Industry"), lambda r: r["name"]),
+            ]
+            rows = stats.by_industry()
+        columns += [exports.Column(label, _getter(key)) for key, label in measures]
+        title = f"{_('Statistics')} {selection.start:%Y%m}-{selection.end:%Y%m}"
+        audit.record(
+            actor=self.request.user, verb="export", note=f"statistics {name} {self.request.GET.urlencode()}"[:500]
+        )
+        data = ([c.value(r) for c in columns] for r in rows)
+        return exports.xlsx_response(f"{title}-{name}.xlsx", title, columns, data)
+
+
+def _getter(key):
+    return lambda row: row.get(key)
+
+
+def _last_day(month):
+    return add_months(month, 1) - datetime.timedelta(days=1)

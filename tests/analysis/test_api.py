@@ -1,0 +1,55 @@
+"""The statistics API: figures, selection by URL parameters, scope (another county → 404), refusals."""
+
+import pytest
+
+from tests.analysis.test_stats import data  # noqa: F401 - the hand-computed data set
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/analysis/statistics/"
+
+
+def test_county_figures_as_json(api_client_for, users, regions, data, django_assert_max_num_queries):  # noqa: F811
+    client = api_client_for(users["staff_a"])
+    with django_assert_max_num_queries(25):
+        response = client.get(URL, {"start": "2024-01", "end": "2024-06"})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["selection"]["region_name"] == "永康市" and body["selection"]["start"] == "2024-01"
+    current = body["summary"]["current"]
+    assert current["cases"] == 4 and current["incidence_rate"] == 25.0 and current["fund_payout"] == "206300.00"
+    assert body["summary"]["change_last_year"]["cases"] == 300.0
+    assert [m["cases"] for m in body["trend"]] == [0, 1, 2, 1, 0, 0]
+    assert [(r["name"], r["cases"]) for r in body["by_region"]] == [("东城街道", 3), ("永康市本级", 1)]
+    assert [(r["code"], r["cases"]) for r in body["by_industry"]] == [("C", 3), ("G", 1)]
+
+
+def test_key_industry_filter(api_client_for, users, data):  # noqa: F811
+    body = api_client_for(users["staff_a"]).get(URL, {"start": "2024-01", "end": "2024-06", "flag": "key"}).json()
+    assert body["summary"]["current"]["cases"] == 3
+
+
+def test_a_city_user_drills_into_a_county(api_client_for, users, regions, data):  # noqa: F811
+    client = api_client_for(users["staff_city"])
+    body = client.get(URL, {"start": "2024-01", "end": "2024-06"}).json()
+    assert [(r["name"], r["cases"]) for r in body["by_region"]] == [("永康市", 4), ("武义县", 1)]
+    county = client.get(URL, {"start": "2024-01", "end": "2024-06", "region": regions["b"].pk}).json()
+    assert county["summary"]["current"]["cases"] == 1
+
+
+def test_another_countys_figures_are_404(api_client_for, users, regions, data):  # noqa: F811
+    response = api_client_for(users["staff_a"]).get(URL, {"region": regions["b"].pk})
+    assert response.status_code == 404
+    assert api_client_for(users["staff_a"]).get(URL, {"region": regions["jinhua"].pk}).status_code == 404
+
+
+def test_bad_period_is_named_in_chinese(api_client_for, users, data):  # noqa: F811
+    response = api_client_for(users["staff_a"]).get(URL, {"start": "2024-13", "end": "2024-01"})
+    assert response.status_code == 400
+    assert response.json()["start"] == ["请输入月份，例如 2025-03。"]
+    response = api_client_for(users["staff_a"]).get(URL, {"start": "2024-06", "end": "2024-01"})
+    assert response.json()["end"] == ["所选期间的结束月份早于开始月份。"]
+
+
+@pytest.mark.parametrize("role", ["officer_a", "expert", "sysadmin", "auditor"])
+def test_roles_without_statistics_are_refused(api_client_for, users, role, data):  # noqa: F811
+    assert api_client_for(users[role]).get(URL).status_code == 403

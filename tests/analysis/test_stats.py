@@ -1,0 +1,241 @@
+"""The statistics service against figures worked out by hand, and against a GROUP BY on the case table."""
+
+import datetime
+import random
+from decimal import Decimal
+
+import pytest
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from enterprises.models import InsuranceSnapshot
+from incidents.analysis import cubes
+from incidents.analysis.models import InjuryCube
+from incidents.analysis.stats import Selection, Stats
+from incidents.models import InjuryCase
+from portal.reference.models import AccidentType, IndustryFlag
+from portal.reference.validators import id_number_check_char
+from tests.factories import EnterpriseFactory, IndustryFactory
+
+pytestmark = pytest.mark.django_db
+
+H1 = datetime.date(2024, 1, 1), datetime.date(2024, 6, 1)
+
+
+def local(*args):
+    return timezone.make_aware(datetime.datetime(*args))
+
+
+def worker_id(n):
+    first17 = f"33078419900101{n:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def case(enterprise, agency, when, severity="minor", lost=0, payout=0, n=[0]):  # noqa: B006 - a counter
+    n[0] += 1
+    kind = AccidentType.objects.get_or_create(edition=1986, code="03", defaults={"name": "机械伤害", "kind": "type"})[0]
+    return InjuryCase.objects.create(
+        enterprise=enterprise,
+        owner_agency=agency,
+        occurred_at=when,
+        accident_type=kind,
+        post="冲压工",
+        worker_name="王五",
+        worker_id_number=worker_id(n[0] % 1000),
+        severity=severity,
+        lost_workdays=lost,
+        fund_payout=Decimal(payout),
+    )
+
+
+def insured(enterprise, agency, year, quarter, n):
+    InsuranceSnapshot.objects.create(
+        enterprise=enterprise, owner_agency=agency, year=year, quarter=quarter, insured_employees=n, premium_paid=1
+    )
+
+
+@pytest.fixture
+def data(regions, industry, enterprise_a, enterprise_b, agency_a, agency_b, settings):
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    transport = IndustryFactory(
+        code="5431",
+        level="class",
+        parent=IndustryFactory(
+            code="543",
+            level="group",
+            parent=IndustryFactory(code="54", level="division", parent=IndustryFactory(code="G", level="section")),
+        ),
+    )
+    IndustryFlag.objects.create(kind="key", label="金属制品", code_prefix="33")
+    county_only = EnterpriseFactory(region=regions["a"], industry=transport, owner_agency=agency_a)
+    case(enterprise_a, agency_a, local(2024, 3, 5, 10), "minor", 10, 1000)
+    case(enterprise_a, agency_a, local(2024, 3, 31, 23, 30), "serious", 60, 5000)
+    case(enterprise_a, agency_a, local(2024, 4, 1, 0, 30), "fatal", 0, 200000)  # 2024-03-31 16:30 UTC
+    case(enterprise_a, agency_a, local(2023, 3, 10, 9), "minor", 5, 0)
+    case(county_only, agency_a, local(2024, 2, 10, 8), "minor", 3, 300)
+    case(enterprise_b, agency_b, local(2024, 3, 15, 14), "serious", 30, 3000)
+    insured(enterprise_a, agency_a, 2024, 1, 100)
+    insured(enterprise_a, agency_a, 2024, 2, 120)
+    insured(enterprise_a, agency_a, 2023, 1, 80)
+    insured(county_only, agency_a, 2024, 1, 50)
+    insured(county_only, agency_a, 2024, 2, 50)
+    insured(enterprise_b, agency_b, 2024, 1, 200)
+    cubes.rebuild()
+    return {"transport": transport, "county_only": county_only}
+
+
+def test_county_totals_rates_and_changes(data, regions):
+    stats = Stats(Selection(*H1, region=regions["a"]))
+    summary = stats.summary()
+    now = summary["current"]
+    assert (now["cases"], now["minor"], now["serious"], now["deaths"]) == (4, 2, 1, 1)
+    assert now["lost_workdays"] == 73 and now["fund_payout"] == Decimal("206300")
+    assert now["insured"] == 160  # mean of Q1 (100 + 50) and Q2 (120 + 50)
+    assert (now["incidence_rate"], now["death_rate"], now["serious_rate"]) == (25.0, 6.25, 6.25)
+    assert summary["last_year"]["cases"] == 1 and summary["last_year"]["incidence_rate"] == 12.5
+    assert summary["change_last_year"]["cases"] == 300.0
+    assert summary["previous"]["cases"] == 0 and summary["change_previous"]["cases"] is None
+
+
+def test_a_case_counts_in_its_local_month(data, regions):
+    trend = Stats(Selection(*H1, region=regions["a"])).trend()
+    assert [(r["month"].month, r["cases"]) for r in trend] == [(1, 0), (2, 1), (3, 2), (4, 1), (5, 0), (6, 0)]
+
+
+def test_breakdown_by_child_region(data, regions):
+    towns = Stats(Selection(*H1, region=regions["a"])).by_region()
+    assert [(r["name"], r["cases"], r["insured"], r["incidence_rate"]) for r in towns] == [
+        ("东城街道", 3, 110, 27.273),
+        ("永康市本级", 1, 50, 20.0),  # enterprises registered at the county itself
+    ]
+    counties = Stats(Selection(*H1, region=regions["jinhua"])).by_region()
+    assert [(r["name"], r["cases"], r["insured"]) for r in counties] == [("永康市", 4, 160), ("武义县", 1, 200)]
+    country = Stats(Selection(*H1)).totals()
+    assert country["cases"] == 5 and country["insured"] == 260 and country["incidence_rate"] == 19.231
+
+
+def test_industry_filters_and_breakdown(data, regions, industry):
+    key = Stats(Selection(*H1, region=regions["a"], flag="key")).totals()
+    assert key["cases"] == 3 and key["insured"] == 110
+    sections = Stats(Selection(*H1, region=regions["a"])).by_industry()
+    assert [(r["code"], r["cases"]) for r in sections] == [("C", 3), ("G", 1)]
+    manufacturing = industry.parent.parent.parent
+    divisions = Stats(Selection(*H1, region=regions["a"], industry=manufacturing)).by_industry()
+    assert [(r["code"], r["cases"], r["insured"]) for r in divisions] == [("33", 3, 110)]
+    transport = Stats(Selection(*H1, region=regions["a"], industry=data["transport"])).totals()
+    assert transport["cases"] == 1 and transport["incidence_rate"] == 20.0
+
+
+def test_zero_insured_gives_no_rate(data, regions):
+    totals = Stats(Selection(datetime.date(2024, 7, 1), datetime.date(2024, 9, 1), region=regions["a"])).totals()
+    assert totals["cases"] == 0 and totals["insured"] == 0 and totals["incidence_rate"] is None
+
+
+def test_edits_refresh_only_the_months_they_touch(
+    data, regions, agency_a, enterprise_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = InjuryCase.objects.get(occurred_at=local(2024, 3, 5, 10))
+        moved.occurred_at = local(2024, 5, 20, 9)
+        moved.save()
+    trend = Stats(Selection(*H1, region=regions["a"])).trend()
+    assert [r["cases"] for r in trend] == [0, 1, 1, 1, 1, 0]
+    with django_capture_on_commit_callbacks(execute=True):
+        moved.delete()
+    assert Stats(Selection(*H1, region=regions["a"])).totals()["cases"] == 3
+
+
+def test_an_enterprise_moving_town_moves_its_figures(data, regions, enterprise_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_a.region = regions["b"]
+        enterprise_a.save()
+    assert Stats(Selection(*H1, region=regions["a"])).totals()["cases"] == 1
+    assert Stats(Selection(*H1, region=regions["b"])).totals()["cases"] == 4
+
+
+def test_imports_refresh_the_months_of_their_rows(
+    users, enterprise_a, regions, settings, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from portal import imports
+
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+    cubes.rebuild()
+    text = "统一社会信用代码,事故发生时间,事故类别代码,岗位,受伤职工,居民身份证号码,伤害程度\n" + "\n".join(
+        f"{enterprise_a.credit_code},2024-0{m}-02 10:00,03,焊工,赵{m},{worker_id(i)},轻伤"
+        for i, m in enumerate((1, 2, 2))
+    )
+    spec = imports.get_spec("incidents.injurycase")
+    batch = imports.upload(actor=users["staff_a"], spec=spec, uploaded_file=SimpleUploadedFile("c.csv", text.encode()))
+    assert not batch.errors, batch.errors
+    with django_capture_on_commit_callbacks(execute=True):
+        imports.confirm(actor=users["staff_a"], batch=batch)
+    trend = Stats(Selection(*H1, region=regions["a"])).trend()
+    assert [r["cases"] for r in trend][:3] == [1, 2, 0]
+
+
+def _raw(selection_q, group):
+    return {
+        r["key"]: (r["cases"], r["deaths"], r["lost"])
+        for r in InjuryCase.objects.filter(selection_q)
+        .values(key=F(group))
+        .annotate(cases=Count("id"), deaths=Count("id", filter=Q(severity="fatal")), lost=Sum("lost_workdays"))
+    }
+
+
+def test_summary_tables_equal_a_group_by_on_the_cases(regions, industry, agency_a, settings):
+    """A few hundred random cases over two counties, three years and two industries: every breakdown read from
+    the summary tables equals the same figure computed straight from the cases."""
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    rng = random.Random(7)
+    other = IndustryFactory(code="3312", level="class", parent=industry.parent)
+    places = [regions["a_town"], regions["a"], regions["b"]]
+    enterprises = [
+        EnterpriseFactory(region=places[i % 3], industry=(industry, other)[i % 2], owner_agency=agency_a)
+        for i in range(12)
+    ]
+    for _ in range(300):
+        when = local(2023 + rng.randrange(3), rng.randrange(1, 13), rng.randrange(1, 29), rng.randrange(24))
+        case(
+            rng.choice(enterprises),
+            agency_a,
+            when,
+            rng.choice(["minor", "minor", "serious", "fatal"]),
+            rng.randrange(90),
+        )
+    cubes.rebuild()
+    for start, end in [
+        (datetime.date(2023, 1, 1), datetime.date(2025, 12, 1)),
+        (datetime.date(2024, 2, 1), datetime.date(2024, 8, 1)),
+    ]:
+        begin = local(start.year, start.month, 1)
+        finish = local(end.year + end.month // 12, end.month % 12 + 1, 1)
+        period = Q(occurred_at__gte=begin, occurred_at__lt=finish)
+        for region in (None, regions["zhejiang"], regions["jinhua"], regions["a"]):
+            stats = Stats(Selection(start, end, region=region))
+            scope = period & (Q(enterprise__region__path__startswith=region.path) if region else Q())
+            raw_total = InjuryCase.objects.filter(scope).aggregate(n=Count("id"), lost=Sum("lost_workdays"))
+            totals = stats.totals()
+            assert (totals["cases"], totals["lost_workdays"]) == (raw_total["n"], raw_total["lost"] or 0)
+            by_industry = {
+                r["code"]: r["cases"]
+                for r in Stats(Selection(start, end, region=region, industry=industry.parent)).by_industry()
+            }
+            raw = _raw(scope, "enterprise__industry__code")
+            assert by_industry == {code: v[0] for code, v in raw.items()}
+        counties = {
+            r["name"]: (r["cases"], r["deaths"], r["lost_workdays"])
+            for r in Stats(Selection(start, end, region=regions["jinhua"])).by_region()
+        }
+        assert counties == {
+            "永康市": tuple(
+                sum(v[i] for k, v in _raw(period, "enterprise__region__code").items() if k.startswith("330784"))
+                for i in range(3)
+            ),
+            "武义县": _raw(period & Q(enterprise__region=regions["b"]), "enterprise__region__code").get(
+                "330723", (0, 0, 0)
+            ),
+        }
+    assert InjuryCube.objects.filter(tier=0, industry__isnull=True).count() > 0
