@@ -100,6 +100,7 @@ class InjuryCaseFilterSet(IncidentFilterSet):
     id_number = _id_number_filter()
     severity = django_filters.ChoiceFilter(label=_("severity"), choices=Severity.choices)
     accident_type = _accident_type_filter()
+    post = django_filters.CharFilter(label=_("post"), field_name="post", lookup_expr="exact")
     occurred_from = django_filters.DateFilter(label=_("From"), field_name="occurred_at", lookup_expr="date__gte")
     occurred_to = django_filters.DateFilter(label=_("To"), field_name="occurred_at", lookup_expr="date__lte")
 

@@ -20,6 +20,7 @@ import functools
 import operator
 import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -29,7 +30,7 @@ from enterprises.models import InsuranceSnapshot
 from portal import bulk
 from portal.reference.models import Region
 
-from .models import CubeState, InjuryCube, InsuranceCube, RegionAncestry
+from .models import CauseCube, CubeState, InjuryCube, InsuranceCube, PostCube, RegionAncestry
 
 MAX_TIER = 4  # town, street or zone (anything deeper counts under its depth-3 ancestor)
 
@@ -75,8 +76,6 @@ def update_ancestry(region: Region) -> None:
 
 # --- work-injury cases ---------------------------------------------------------------------------------------------
 
-_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
-
 
 def _month_sql(column: str) -> tuple[str, list]:
     sql, params = connection.ops.datetime_trunc_sql("month", column, (), timezone.get_current_timezone_name())
@@ -120,47 +119,83 @@ def _derive_country_and_all_industries(table: str, keys: list[str], measures: li
         )
 
 
+@dataclass(frozen=True)
+class CaseCube:
+    """A summary table of the cases by tier, region, industry class and month, plus ``dims`` (cube column →
+    case column), with ``measures`` (cube column → SQL aggregate over the cases ``c``)."""
+
+    model: type
+    dims: tuple = ()
+    measures: tuple = (
+        ("cases", "COUNT(*)"),
+        ("minor", "SUM(CASE WHEN c.severity = 'minor' THEN 1 ELSE 0 END)"),
+        ("serious", "SUM(CASE WHEN c.severity = 'serious' THEN 1 ELSE 0 END)"),
+        ("deaths", "SUM(CASE WHEN c.severity = 'fatal' THEN 1 ELSE 0 END)"),
+        ("lost_workdays", "SUM(c.lost_workdays)"),
+        ("fund_payout", "SUM(c.fund_payout)"),
+    )
+
+    def build(self, cursor, case_filter: str, params: list, month_sql: str, month_params: list) -> None:
+        table = self.model._meta.db_table
+        dims = [d for d, _source in self.dims]
+        measures = [m for m, _aggregate in self.measures]
+        inner = ", ".join(f"{source} AS {d}" for d, source in self.dims)
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (tier, region_id, parent_id, industry_id, month, {", ".join(dims + measures)})
+            SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month,
+                   {", ".join([f"b.{d}" for d in dims] + [f"SUM(b.{m})" for m in measures])}
+            FROM (
+                SELECT e.region_id, e.industry_id, {month_sql} AS month, {inner + ", " if inner else ""}
+                       {", ".join(f"{aggregate} AS {m}" for m, aggregate in self.measures)}
+                FROM incidents_injurycase c JOIN enterprises_enterprise e ON e.id = c.enterprise_id
+                WHERE {case_filter}
+                GROUP BY {", ".join(str(i) for i in range(1, 4 + len(dims)))}
+            ) b
+            JOIN analysis_regionancestry a ON a.region_id = b.region_id
+            GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month{"".join(f", b.{d}" for d in dims)}
+            """,  # noqa: S608 - table and column names from the code, values as parameters
+            month_params + params,
+        )
+
+
+CASE_CUBES = (
+    CaseCube(InjuryCube),
+    CaseCube(CauseCube, dims=(("accident_type_id", "c.accident_type_id"),), measures=CaseCube.measures[:4]),
+    CaseCube(PostCube, dims=(("post", "c.post"),), measures=CaseCube.measures[:4]),
+)
+
+
 def refresh_months(months: Iterable[datetime.date]) -> int:
-    """Rebuild the injury summary rows of these months (first days). Returns the number of cases aggregated."""
+    """Rebuild the case summary rows of these months (first days). Returns the number of cases aggregated."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
     if not months:
         return 0
-    table = InjuryCube._meta.db_table
     month_sql, month_params = _month_sql("c.occurred_at")
     ranges = [_month_bounds(m) for m in months]
     case_filter = " OR ".join(["(c.occurred_at >= %s AND c.occurred_at < %s)"] * len(ranges))
     range_params = [connection.ops.adapt_datetimefield_value(b) for pair in ranges for b in pair]  # SQLite: UTC text
     month_list = ", ".join(["%s"] * len(months))
     with transaction.atomic():
-        _lock(table)
+        _lock("case cubes")
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
-            cursor.execute(
-                f"""
-                INSERT INTO {table} (tier, region_id, parent_id, industry_id, month, {", ".join(_MEASURES)})
-                SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month, SUM(b.cases), SUM(b.minor),
-                       SUM(b.serious), SUM(b.deaths), SUM(b.lost_workdays), SUM(b.fund_payout)
-                FROM (
-                    SELECT e.region_id, e.industry_id, {month_sql} AS month, COUNT(*) AS cases,
-                           SUM(CASE WHEN c.severity = 'minor' THEN 1 ELSE 0 END) AS minor,
-                           SUM(CASE WHEN c.severity = 'serious' THEN 1 ELSE 0 END) AS serious,
-                           SUM(CASE WHEN c.severity = 'fatal' THEN 1 ELSE 0 END) AS deaths,
-                           SUM(c.lost_workdays) AS lost_workdays, SUM(c.fund_payout) AS fund_payout
-                    FROM incidents_injurycase c JOIN enterprises_enterprise e ON e.id = c.enterprise_id
-                    WHERE {case_filter}
-                    GROUP BY 1, 2, 3
-                ) b
-                JOIN analysis_regionancestry a ON a.region_id = b.region_id
-                GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month
-                """,  # noqa: S608 - table names from the models, values as parameters
-                month_params + range_params,
-            )
+            for cube in CASE_CUBES:
+                table = cube.model._meta.db_table
+                cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
+                cube.build(cursor, case_filter, range_params, month_sql, month_params)
+                _derive_country_and_all_industries(
+                    table,
+                    ["month", *(d for d, _s in cube.dims)],
+                    [m for m, _a in cube.measures],
+                    f"month IN ({month_list})",
+                    list(months),
+                )
+            table = InjuryCube._meta.db_table
             cursor.execute(
                 f"SELECT COALESCE(SUM(cases), 0) FROM {table} WHERE tier = 1 AND month IN ({month_list})",  # noqa: S608
                 months,
             )
             aggregated = cursor.fetchone()[0]
-        _derive_country_and_all_industries(table, ["month"], list(_MEASURES), f"month IN ({month_list})", list(months))
         _touch("injury", rebuilt=False)
     return int(aggregated)
 
@@ -232,7 +267,8 @@ def rebuild() -> dict:
     for month in months:
         by_year.setdefault(month.year, []).append(month)
     cases = sum(refresh_months(group) for group in by_year.values())
-    InjuryCube.objects.exclude(month__in=months).delete()
+    for cube in CASE_CUBES:
+        cube.model.objects.exclude(month__in=months).delete()
     quarters = sorted(set(InsuranceSnapshot.objects.values_list("year", "quarter").distinct()))
     for year in sorted({y for y, _q in quarters}):
         refresh_quarters([q for q in quarters if q[0] == year])

@@ -72,6 +72,57 @@ class InjuryCube(models.Model):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} industry {self.industry_id}"
 
 
+class CaseDetailCube(models.Model):
+    """Base of the breakdowns of cases by one more attribute (accident type, post)."""
+
+    tier = models.PositiveSmallIntegerField()
+    region = _region()
+    parent = _region()
+    industry = models.ForeignKey(
+        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    cases = models.PositiveIntegerField(default=0)
+    minor = models.PositiveIntegerField(default=0)
+    serious = models.PositiveIntegerField(default=0)
+    deaths = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CauseCube(CaseDetailCube):
+    """Cases by accident type (GB 6441, the edition in force on the accident date)."""
+
+    accident_type = models.ForeignKey(
+        "reference.AccidentType", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tier", "region", "industry", "month"], name="causecube_region"),
+            models.Index(fields=["month"], name="causecube_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} type {self.accident_type_id}"
+
+
+class PostCube(CaseDetailCube):
+    """Cases by post (岗位) as recorded."""
+
+    post = models.CharField(max_length=60)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tier", "region", "industry", "month"], name="postcube_region"),
+            models.Index(fields=["month"], name="postcube_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} post {self.post}"
+
+
 class InsuranceCube(models.Model):
     """Insured employees, enterprises, premium and payout by region tier, industry class (or all) and quarter:
     the denominators of the incidence rates and the coverage figures."""

@@ -19,12 +19,14 @@ from decimal import Decimal
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from portal.reference.models import Industry, Region, industry_flag_q
+from incidents.models import Severity
+from portal.reference.models import AccidentType, Industry, Region, industry_flag_q
 
 from .cubes import MAX_TIER, tier_of
-from .models import InjuryCube, InsuranceCube
+from .models import CauseCube, InjuryCube, InsuranceCube, PostCube
 
 CASE_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
+DETAIL_MEASURES = ("cases", "serious", "deaths")
 FLAGS = ("key", "dust")
 
 
@@ -139,9 +141,9 @@ class Stats:
             return qs.filter(industry__isnull=False)
         return qs.filter(industry__in=classes)
 
-    def _case_rows(self, sel: Selection | None = None, **kwargs):
+    def _case_rows(self, sel: Selection | None = None, model=InjuryCube, **kwargs):
         sel = sel or self.sel
-        return self._rows(InjuryCube, **kwargs).filter(month__gte=sel.start, month__lte=sel.end)
+        return self._rows(model, **kwargs).filter(month__gte=sel.start, month__lte=sel.end)
 
     def _insurance_rows(self, sel: Selection | None = None, **kwargs):
         return self._rows(InsuranceCube, **kwargs).filter((sel or self.sel).quarter_q())
@@ -241,6 +243,38 @@ class Stats:
         ]
         result.sort(key=lambda r: (-r["cases"], r["code"]))
         return result
+
+    def by_accident_type(self) -> list[dict]:
+        """Cases by GB 6441 accident type (types of both editions when the period spans the 2025 change)."""
+        sums = {m: Sum(m) for m in DETAIL_MEASURES}
+        rows = list(self._case_rows(model=CauseCube).values("accident_type").annotate(**sums))
+        types = {t.pk: t for t in AccidentType.objects.filter(pk__in=[r["accident_type"] for r in rows])}
+        result = [
+            {
+                "accident_type": r["accident_type"],
+                "code": types[r["accident_type"]].code,
+                "name": types[r["accident_type"]].name,
+                "edition": types[r["accident_type"]].edition,
+                **{m: r[m] or 0 for m in DETAIL_MEASURES},
+            }
+            for r in rows
+            if r["accident_type"] in types
+        ]
+        result.sort(key=lambda r: (-r["cases"], r["edition"], r["code"]))
+        return result
+
+    def by_post(self, limit: int = 10) -> list[dict]:
+        """The posts (岗位) with most cases, as recorded."""
+        sums = {m: Sum(m) for m in DETAIL_MEASURES}
+        rows = self._case_rows(model=PostCube).values("post").annotate(**sums).order_by("-cases", "post")[:limit]
+        return [{"post": r["post"], **{m: r[m] or 0 for m in DETAIL_MEASURES}} for r in rows]
+
+    def by_severity(self, totals: dict | None = None) -> list[dict]:
+        totals = totals or self.totals()
+        return [
+            {"severity": value, "name": str(label), "cases": totals[key]}
+            for (value, label), key in zip(Severity.choices, ("minor", "serious", "deaths"), strict=True)
+        ]
 
     def _insured(self, rows, key: str | None = None) -> dict:
         """Mean over the quarters with figures of the insured employees, per ``key`` (None: one total)."""

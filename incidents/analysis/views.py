@@ -28,6 +28,7 @@ KPIS = [
     ("death_rate", _("Deaths per 1,000 insured")),
     ("serious_rate", _("Serious injuries per 1,000 insured")),
 ]
+DOWNLOADS = ("trend", "by_region", "by_industry", "by_type", "by_post")
 BREAKDOWN_COLUMNS = [
     ("cases", _("Cases")),
     ("serious", _("Serious injuries")),
@@ -52,7 +53,7 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             selection = Selection(start, end, region=request.user.region)
         stats = Stats(selection)
         download = request.GET.get("download")
-        if download in ("trend", "by_region", "by_industry"):
+        if download in DOWNLOADS:
             return self.download(selection, stats, download)
         return self.render_to_response(self.get_context_data(form=form, selection=selection, stats=stats))
 
@@ -60,6 +61,8 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         summary = stats.summary()
         by_region, by_industry, trend = stats.by_region(), stats.by_industry(), stats.trend()
+        by_type, by_post = stats.by_accident_type(), stats.by_post()
+        by_severity = stats.by_severity(summary["current"])
         cases_url = reverse("incidents:injurycase_list")
         base = self._case_filters(selection)
         for row in by_region:
@@ -68,6 +71,12 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         for row in by_industry:
             row["cases_url"] = f"{cases_url}?{urlencode({**base, 'industry': row['industry']})}"
             row["drill_url"] = self._url(selection, industry=row["industry"])
+        for row in by_type:
+            row["cases_url"] = f"{cases_url}?{urlencode({**base, 'accident_type': row['accident_type']})}"
+        for row in by_post:
+            row["cases_url"] = f"{cases_url}?{urlencode({**base, 'post': row['post']})}"
+        for row in by_severity:
+            row["cases_url"] = f"{cases_url}?{urlencode({**base, 'severity': row['severity']})}"
         for row in trend:
             month = {"occurred_from": row["month"].isoformat(), "occurred_to": _last_day(row["month"]).isoformat()}
             row["cases_url"] = f"{cases_url}?{urlencode({**base, **month})}"
@@ -89,6 +98,9 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             trend=trend,
             by_region=by_region,
             by_industry=by_industry,
+            by_type=by_type,
+            by_post=by_post,
+            by_severity=by_severity,
             columns=BREAKDOWN_COLUMNS,
             breadcrumbs=self._breadcrumbs(selection),
             cases_url=f"{cases_url}?{urlencode(base)}",
@@ -103,8 +115,13 @@ class DashboardView(PortalPermissionMixin, TemplateView):
                     {"label": f"{r['code']} {r['name']}", "value": r["cases"], "url": r["cases_url"]}
                     for r in by_industry
                 ],
+                "by_type": [
+                    {"label": f"{r['code']} {r['name']}", "value": r["cases"], "url": r["cases_url"]} for r in by_type
+                ],
+                "by_post": [{"label": r["post"], "value": r["cases"], "url": r["cases_url"]} for r in by_post],
+                "by_severity": [{"label": r["name"], "value": r["cases"], "url": r["cases_url"]} for r in by_severity],
             },
-            downloads={name: self._url(selection, download=name) for name in ("trend", "by_region", "by_industry")},
+            downloads={name: self._url(selection, download=name) for name in DOWNLOADS},
             as_of=getattr(CubeState.objects.filter(name="injury").first(), "refreshed_at", None),
         )
         return ctx
@@ -160,6 +177,18 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         elif name == "by_region":
             columns = [exports.Column(_("Region"), lambda r: r["name"])]
             rows = stats.by_region()
+        elif name in ("by_type", "by_post"):
+            if name == "by_type":
+                columns = [
+                    exports.Column(_("GB 6441 edition"), lambda r: r["edition"]),
+                    exports.Column(_("accident type code"), lambda r: r["code"]),
+                    exports.Column(_("accident type"), lambda r: r["name"]),
+                ]
+                rows = stats.by_accident_type()
+            else:
+                columns = [exports.Column(_("post"), lambda r: r["post"])]
+                rows = stats.by_post(limit=1000)
+            measures = [(k, label) for k, label in BREAKDOWN_COLUMNS if k in ("cases", "serious", "deaths")]
         else:
             columns = [
                 exports.Column(_("Industry code"), lambda r: r["code"]),

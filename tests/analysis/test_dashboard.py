@@ -79,3 +79,14 @@ def test_case_list_accepts_town_and_industry_group(client_for, users, regions, d
     assert len(listed.context["table"].rows) == InjuryCase.objects.filter(enterprise__region=regions["a_town"]).count()
     html = listed.content.decode()
     assert f'<option value="{regions["a_town"].pk}" selected>' in html
+
+
+def test_type_post_and_severity_rows_link_to_the_case_list(client_for, users, data):  # noqa: F811
+    client = client_for(users["staff_a"])
+    response = page(client)
+    for name in ("by_type", "by_post", "by_severity"):
+        for row in response.context[name]:
+            listed = client.get(row["cases_url"])
+            assert len(listed.context["table"].rows) == row["cases"], (name, row)
+    sheet = load_workbook(io.BytesIO(b"".join(page(client, download="by_post").streaming_content))).worksheets[0]
+    assert [c.value for c in sheet[2]][:2] == ["冲压工", 4]

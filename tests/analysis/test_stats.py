@@ -239,3 +239,18 @@ def test_summary_tables_equal_a_group_by_on_the_cases(regions, industry, agency_
             ),
         }
     assert InjuryCube.objects.filter(tier=0, industry__isnull=True).count() > 0
+
+
+def test_breakdowns_by_accident_type_post_and_severity(data, regions, settings):
+    kind = AccidentType.objects.create(edition=1986, code="01", name="物体打击", kind="type")
+    other = InjuryCase.objects.get(occurred_at=local(2024, 3, 5, 10))
+    other.accident_type = kind
+    other.post = "焊工"
+    other.save()
+    cubes.rebuild()
+    stats = Stats(Selection(*H1, region=regions["a"]))
+    assert [(r["code"], r["cases"], r["deaths"]) for r in stats.by_accident_type()] == [("03", 3, 1), ("01", 1, 0)]
+    assert [(r["post"], r["cases"]) for r in stats.by_post()] == [("冲压工", 3), ("焊工", 1)]
+    assert [(r["severity"], r["cases"]) for r in stats.by_severity()] == [("minor", 2), ("serious", 1), ("fatal", 1)]
+    key = Stats(Selection(*H1, region=regions["a"], flag="key"))
+    assert [(r["post"], r["cases"]) for r in key.by_post()] == [("冲压工", 2), ("焊工", 1)]

@@ -63,6 +63,9 @@ class StatisticsView(APIView):
                     "trend": stats.trend(),
                     "by_region": stats.by_region(),
                     "by_industry": stats.by_industry(),
+                    "by_accident_type": stats.by_accident_type(),
+                    "by_post": stats.by_post(),
+                    "by_severity": stats.by_severity(),
                     "as_of": state.refreshed_at.isoformat() if state and state.refreshed_at else None,
                 }
             )
