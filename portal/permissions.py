@@ -62,13 +62,18 @@ _INCIDENT_MODELS = ("injurycase", "occupationaldiseasecase", "safetyaccident")
 _INCIDENTS_RW = {f"incidents.{action}_{m}" for m in _INCIDENT_MODELS for action in ("view", "add", "change", "delete")}
 _UNMASK = {"incidents.unmask_injurycase", "incidents.unmask_occupationaldiseasecase"}
 _AGENCY_STAFF = (
-    _ALL_USERS | _ENTERPRISE_RW | _INCIDENTS_RW | _UNMASK | {"accounts.view_agency", "analysis.view_statistics"}
+    _ALL_USERS
+    | _ENTERPRISE_RW
+    | _INCIDENTS_RW
+    | _UNMASK
+    | {"accounts.view_agency", "analysis.view_statistics", "analysis.view_target"}
 )
+_SET_TARGETS = {f"analysis.{action}_target" for action in ("add", "change", "delete")}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "agency_staff": _AGENCY_STAFF,
-    "agency_admin": _AGENCY_STAFF | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
-    "secretariat": _AGENCY_STAFF,
+    "agency_admin": _AGENCY_STAFF | _SET_TARGETS | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
+    "secretariat": _AGENCY_STAFF | _SET_TARGETS,
     "safety_officer": _ALL_USERS
     | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot"}
     | {f"incidents.view_{m}" for m in _INCIDENT_MODELS},

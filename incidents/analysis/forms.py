@@ -79,3 +79,21 @@ def default_period(today: datetime.date | None = None) -> tuple[datetime.date, d
 
 
 __all__ = ["SelectionForm", "FLAGS"]
+
+
+class TargetForm(StyledFormMixin, forms.ModelForm):
+    """A region's own target: its region is the agency's or one under it."""
+
+    class Meta:
+        from .models import Target
+
+        model = Target
+        fields = ["region", "metric", "baseline_year", "target_year", "reduction_percent", "source"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = Region.objects.exclude(level__in=["town", "zone"])
+        if user is not None and user.region is not None:
+            regions = regions.subtree(user.region)
+        self.fields["region"].queryset = regions
+        self.fields["region"].required = True

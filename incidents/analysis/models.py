@@ -8,8 +8,15 @@ whatever the size of the case table. ``incidents.analysis.cubes`` builds them fr
 them in step; the figures equal a GROUP BY on the cases (``stats`` computes both ways, a test compares).
 """
 
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from portal.permissions import ScopedQuerySet
 
 
 def _region(null=True, **kwargs):
@@ -162,3 +169,81 @@ class CubeState(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TargetMetric(models.TextChoices):
+    KEY_INCIDENCE = "key_incidence", _("Work-injury incidence of key industries")
+    INCIDENCE = "incidence", _("Work-injury incidence of all industries")
+
+
+class Target(models.Model):
+    """A reduction target for a rate: ``reduction_percent`` below the ``baseline_year`` rate by the end of
+    ``target_year``. The national default (no region) is the five-year plans' key-industry −20 % over 2021–2025
+    against 2020; a region may set its own (Yongkang, seed 004: −60 % against 2019 by the end of 2022)."""
+
+    region = models.ForeignKey(
+        "reference.Region",
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Empty: the national default."),
+    )
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("set by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    metric = models.CharField(_("measure"), max_length=20, choices=TargetMetric.choices)
+    baseline_year = models.PositiveSmallIntegerField(_("baseline year"))
+    target_year = models.PositiveSmallIntegerField(_("target year"))
+    reduction_percent = models.DecimalField(
+        _("reduction (%)"),
+        max_digits=4,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0.1")), MaxValueValidator(Decimal("99.9"))],
+    )
+    source = models.CharField(_("source"), max_length=200, blank=True, help_text=_("The notice that sets it."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["region__path", "metric", "target_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "metric", "target_year"], name="target_one_per_region_year"),
+            models.CheckConstraint(
+                condition=models.Q(target_year__gt=models.F("baseline_year")), name="target_after_baseline"
+            ),
+        ]
+
+    def __str__(self):
+        where = self.region.name if self.region_id else _("national")
+        return f"{where} {self.get_metric_display()} {self.target_year} −{self.reduction_percent}%"
+
+    def get_absolute_url(self):
+        return reverse("analysis:target_list")
+
+    def clean(self):
+        super().clean()
+        if self.baseline_year and self.target_year and self.target_year <= self.baseline_year:
+            raise ValidationError({"target_year": _("The target year must come after the baseline year.")})
+
+    @classmethod
+    def scope_visible(cls, qs, user):
+        """The targets that apply to the user's region (national, and those of the regions above it) and those of
+        the regions under it."""
+        region = getattr(user, "region", None)
+        if region is None:
+            return qs if user.has_perm("analysis.view_statistics") else qs.none()
+        return qs.filter(
+            models.Q(region__isnull=True)
+            | models.Q(region__path__in=region.ancestor_paths(include_self=True))
+            | models.Q(region__path__startswith=region.path)
+        )
+
+    @classmethod
+    def scope_editable(cls, qs, user):
+        return qs.filter(owner_agency_id=user.agency_id) if getattr(user, "agency_id", None) else qs.none()

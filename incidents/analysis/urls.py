@@ -1,6 +1,12 @@
 from django.urls import path
 
-from .views import DashboardView
+from . import views
 
 app_name = "analysis"
-urlpatterns = [path("", DashboardView.as_view(), name="dashboard")]
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("targets/", views.TargetListView.as_view(), name="target_list"),
+    path("targets/add/", views.TargetCreateView.as_view(), name="target_add"),
+    path("targets/<int:pk>/edit/", views.TargetUpdateView.as_view(), name="target_edit"),
+    path("targets/<int:pk>/delete/", views.TargetDeleteView.as_view(), name="target_delete"),
+]

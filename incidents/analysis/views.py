@@ -6,16 +6,18 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
 from portal import audit, exports
 from portal.reference.models import Region
-from portal.views import PortalPermissionMixin
+from portal.services import create_object
+from portal.views import PortalPermissionMixin, ScopedCreateView, ScopedDeleteView, ScopedUpdateView
 
-from .forms import SelectionForm, default_period
-from .models import CubeState
+from . import targets
+from .forms import SelectionForm, TargetForm, default_period
+from .models import CubeState, Target
 from .stats import Selection, Stats, add_months
 
 KPIS = [
@@ -123,6 +125,8 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             },
             downloads={name: self._url(selection, download=name) for name in DOWNLOADS},
             as_of=getattr(CubeState.objects.filter(name="injury").first(), "refreshed_at", None),
+            progress=[targets.progress(t, selection.region) for t in targets.applicable(selection.region)],
+            targets_url=reverse("analysis:target_list"),
         )
         return ctx
 
@@ -210,3 +214,45 @@ def _getter(key):
 
 def _last_day(month):
     return add_months(month, 1) - datetime.timedelta(days=1)
+
+
+class TargetListView(PortalPermissionMixin, TemplateView):
+    """The targets that apply to the user's region with its progress, and the targets set under it."""
+
+    permission_required = "analysis.view_target"
+    template_name = "analysis/target_list.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        visible = Target.objects.visible_to(user).select_related("region", "owner_agency")
+        editable = set(Target.objects.editable_by(user).values_list("pk", flat=True))
+        applying = list(targets.applicable(user.region))
+        return {
+            **super().get_context_data(**kwargs),
+            "progress": [targets.progress(t, user.region) for t in applying],
+            "below": [t for t in visible if t not in applying],
+            "editable": editable,
+            "can_add": user.has_perm("analysis.add_target") and user.agency_id is not None,
+        }
+
+
+class TargetCreateView(ScopedCreateView):
+    model = Target
+    form_class = TargetForm
+    success_url = reverse_lazy("analysis:target_list")
+
+    def create(self, form):
+        return create_object(
+            actor=self.request.user, model=Target, data={**form.cleaned_data, "owner_agency": self.request.user.agency}
+        )
+
+
+class TargetUpdateView(ScopedUpdateView):
+    model = Target
+    form_class = TargetForm
+    success_url = reverse_lazy("analysis:target_list")
+
+
+class TargetDeleteView(ScopedDeleteView):
+    model = Target
+    success_url = reverse_lazy("analysis:target_list")

@@ -498,6 +498,10 @@ def test_load_demo_makes_valid_data_once():
     )
     for case in cases:
         case.full_clean()  # valid ID numbers, accident type of the right GB 6441 edition for its date
+    from incidents.analysis.models import Target
+
+    own = Target.objects.get(region__code="330784")  # seed 004: −60 % against 2019 by the end of 2022
+    assert (own.baseline_year, own.target_year, own.reduction_percent) == (2019, 2022, 60)
     assert cases.filter(severity="minor").count() > cases.filter(severity="serious").count()
     for enterprise in Enterprise.objects.all():
         enterprise.full_clean()

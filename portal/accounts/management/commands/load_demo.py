@@ -107,6 +107,7 @@ class Command(BaseCommand):
         ]
         snapshots = self.insurance_snapshots(enterprises, agencies[0])
         cases = self.injury_cases(enterprises, agencies[0])
+        self.yongkang_target(region, agencies[0])
         created = 0
         for username, role, agency_index, enterprise_index, full_name, title in ACCOUNTS:
             if User.objects.filter(username=username).exists():
@@ -129,6 +130,24 @@ class Command(BaseCommand):
             f"demo region {region.name}: {len(agencies)} agencies, {len(enterprises)} enterprises, "
             f"{snapshots} new insurance quarters, {cases} new work-injury cases, "
             f"{created} new accounts (password {DEMO_PASSWORD})"
+        )
+
+    def yongkang_target(self, region, agency) -> None:
+        """The county's own target (seed 004), besides the national default."""
+        from decimal import Decimal
+
+        from incidents.analysis.models import Target
+
+        Target.objects.get_or_create(
+            region=region,
+            metric="key_incidence",
+            target_year=2022,
+            defaults={
+                "owner_agency": agency,
+                "baseline_year": 2019,
+                "reduction_percent": Decimal("60"),
+                "source": "永康市工伤预防工作方案（种子004）：到2022年底重点行业工伤事故发生率较2019年下降60%",
+            },
         )
 
     @staticmethod
