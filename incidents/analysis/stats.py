@@ -211,10 +211,12 @@ class Stats:
         result.sort(key=lambda r: (-r["cases"], r["code"]))
         return result
 
-    def by_industry(self) -> list[dict]:
-        """The selected industry's children (sections when none is selected), with their rates."""
+    def by_industry(self, depth: int | None = None) -> list[dict]:
+        """The selected industry's children (sections when none is selected), with their rates; or, with
+        ``depth`` (0 section, 1 division, 2 group, 3 class), the industries at that level."""
         node = self.sel.industry
-        depth = node.depth + 1 if node is not None else 0
+        if depth is None:
+            depth = node.depth + 1 if node is not None else 0
         case_rows = self._case_rows(by_class=True).values("industry").annotate(**_case_sums())
         insured_rows = self._insurance_rows(by_class=True).values("industry", "year", "quarter")
         insured_rows = insured_rows.annotate(n=Sum("insured"))

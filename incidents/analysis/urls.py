@@ -5,6 +5,7 @@ from . import views
 app_name = "analysis"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
+    path("briefing/", views.BriefingView.as_view(), name="briefing"),
     path("targets/", views.TargetListView.as_view(), name="target_list"),
     path("targets/add/", views.TargetCreateView.as_view(), name="target_add"),
     path("targets/<int:pk>/edit/", views.TargetUpdateView.as_view(), name="target_edit"),

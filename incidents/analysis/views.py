@@ -6,7 +6,10 @@ from __future__ import annotations
 import datetime
 from urllib.parse import urlencode
 
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 
@@ -17,29 +20,9 @@ from portal.views import PortalPermissionMixin, ScopedCreateView, ScopedDeleteVi
 
 from . import targets
 from .forms import SelectionForm, TargetForm, default_period
+from .labels import BREAKDOWN_COLUMNS, DOWNLOADS, KPIS
 from .models import CubeState, Target
 from .stats import Selection, Stats, add_months
-
-KPIS = [
-    ("cases", _("Cases")),
-    ("deaths", _("Deaths")),
-    ("serious", _("Serious injuries")),
-    ("lost_workdays", _("Lost workdays")),
-    ("fund_payout", _("Fund payout (yuan)")),
-    ("incidence_rate", _("Incidence per 1,000 insured")),
-    ("death_rate", _("Deaths per 1,000 insured")),
-    ("serious_rate", _("Serious injuries per 1,000 insured")),
-]
-DOWNLOADS = ("trend", "by_region", "by_industry", "by_type", "by_post")
-BREAKDOWN_COLUMNS = [
-    ("cases", _("Cases")),
-    ("serious", _("Serious injuries")),
-    ("deaths", _("Deaths")),
-    ("lost_workdays", _("Lost workdays")),
-    ("fund_payout", _("Fund payout (yuan)")),
-    ("insured", _("Insured employees")),
-    ("incidence_rate", _("Incidence per 1,000 insured")),
-]
 
 
 class DashboardView(PortalPermissionMixin, TemplateView):
@@ -256,3 +239,45 @@ class TargetUpdateView(ScopedUpdateView):
 class TargetDeleteView(ScopedDeleteView):
     model = Target
     success_url = reverse_lazy("analysis:target_list")
+
+
+class BriefingView(PortalPermissionMixin, TemplateView):
+    """上一年度工伤事故总体形势: the briefing of a year for the user's region (or one under it), as a page or
+    ``?format=pdf``."""
+
+    permission_required = "analysis.view_statistics"
+    template_name = "analysis/briefing.html"
+
+    def get(self, request, *args, **kwargs):
+        from portal.pdf import pdf_response
+
+        from . import briefing
+
+        user = request.user
+        this_year = timezone.localdate().year
+        try:
+            year = int(request.GET.get("year") or this_year - 1)
+        except ValueError:
+            year = this_year - 1
+        year = max(2000, min(year, this_year))
+        region = user.region
+        if request.GET.get("region"):
+            region = get_object_or_404(Region, pk=request.GET["region"]) if request.GET["region"].isdigit() else None
+            if region is None or (user.region is not None and not region.is_within(user.region)):
+                raise Http404
+        result = briefing.build(year, region)
+        if request.GET.get("format") == "pdf":
+            author = user.agency.name if user.agency_id else ""
+            audit.record(actor=user, verb="export", note=f"briefing {year} {region.code if region else ''} pdf")
+            name = f"{year}年工伤事故总体形势-{result.region_name}.pdf"
+            return pdf_response(briefing.pdf(result, author), name)
+        where = {"region": region.pk} if region is not None else {}
+        period = {"start": f"{year}-01", "end": f"{year}-12"}
+        return self.render_to_response(
+            self.get_context_data(
+                briefing=result,
+                years=list(range(this_year, this_year - 10, -1)),
+                pdf_url=f"{reverse('analysis:briefing')}?{urlencode({'year': year, **where, 'format': 'pdf'})}",
+                dashboard_url=f"{reverse('analysis:dashboard')}?{urlencode({**period, **where})}",
+            )
+        )
