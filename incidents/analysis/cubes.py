@@ -27,10 +27,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from enterprises.models import InsuranceSnapshot
+from incidents.models import OccupationalDiseaseCase
 from portal import bulk
 from portal.reference.models import Region
 
-from .models import CauseCube, CubeState, InjuryCube, InsuranceCube, PostCube, RegionAncestry
+from .models import CauseCube, CubeState, DiseaseCube, InjuryCube, InsuranceCube, PostCube, RegionAncestry
 
 MAX_TIER = 4  # town, street or zone (anything deeper counts under its depth-3 ancestor)
 
@@ -84,6 +85,14 @@ def _month_sql(column: str) -> tuple[str, list]:
     return f"CAST({sql} AS date)", list(params)
 
 
+def _date_month_sql(column: str) -> tuple[str, list]:
+    """The first of the month of a DATE column (no time zone involved)."""
+    sql, params = connection.ops.date_trunc_sql("month", column, ())
+    if connection.vendor == "sqlite":
+        return f"DATE({sql})", list(params)
+    return f"CAST({sql} AS date)", list(params)
+
+
 def _month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     start = timezone.make_aware(datetime.datetime(month.year, month.month, 1))  # noqa: DTZ001 - made aware here
     following = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
@@ -126,6 +135,7 @@ class CaseCube:
 
     model: type
     dims: tuple = ()
+    source: str = "incidents_injurycase"
     measures: tuple = (
         ("cases", "COUNT(*)"),
         ("minor", "SUM(CASE WHEN c.severity = 'minor' THEN 1 ELSE 0 END)"),
@@ -148,7 +158,7 @@ class CaseCube:
             FROM (
                 SELECT e.region_id, e.industry_id, {month_sql} AS month, {inner + ", " if inner else ""}
                        {", ".join(f"{aggregate} AS {m}" for m, aggregate in self.measures)}
-                FROM incidents_injurycase c JOIN enterprises_enterprise e ON e.id = c.enterprise_id
+                FROM {self.source} c JOIN enterprises_enterprise e ON e.id = c.enterprise_id
                 WHERE {case_filter}
                 GROUP BY {", ".join(str(i) for i in range(1, 4 + len(dims)))}
             ) b
@@ -164,6 +174,43 @@ CASE_CUBES = (
     CaseCube(CauseCube, dims=(("accident_type_id", "c.accident_type_id"),), measures=CaseCube.measures[:4]),
     CaseCube(PostCube, dims=(("post", "c.post"),), measures=CaseCube.measures[:4]),
 )
+
+
+DISEASE_CUBE = CaseCube(
+    DiseaseCube,
+    source="incidents_occupationaldiseasecase",
+    dims=(
+        ("disease_id", "c.disease_id"),
+        ("short_exposure", "(c.exposure_years < 5)"),
+    ),
+    measures=(("cases", "COUNT(*)"),),
+)
+
+
+def refresh_disease_months(months: Iterable[datetime.date]) -> None:
+    """Rebuild the occupational-disease summary rows of these months (by diagnosis date)."""
+    months = sorted({datetime.date(m.year, m.month, 1) for m in months})
+    if not months:
+        return
+    month_sql, month_params = _date_month_sql("c.diagnosed_on")
+    ranges = [(m, _add_month(m)) for m in months]
+    case_filter = " OR ".join(["(c.diagnosed_on >= %s AND c.diagnosed_on < %s)"] * len(ranges))
+    range_params = [d for pair in ranges for d in pair]
+    month_list = ", ".join(["%s"] * len(months))
+    table = DiseaseCube._meta.db_table
+    with transaction.atomic():
+        _lock(table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
+            DISEASE_CUBE.build(cursor, case_filter, range_params, month_sql, month_params)
+        _derive_country_and_all_industries(
+            table, ["month", "disease_id", "short_exposure"], ["cases"], f"month IN ({month_list})", list(months)
+        )
+        _touch("disease", rebuilt=False)
+
+
+def _add_month(month: datetime.date) -> datetime.date:
+    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def refresh_months(months: Iterable[datetime.date]) -> int:
@@ -269,6 +316,12 @@ def rebuild() -> dict:
     cases = sum(refresh_months(group) for group in by_year.values())
     for cube in CASE_CUBES:
         cube.model.objects.exclude(month__in=months).delete()
+    disease_months = sorted(
+        {d.replace(day=1) for d in OccupationalDiseaseCase.objects.values_list("diagnosed_on", flat=True).distinct()}
+    )
+    for year in sorted({m.year for m in disease_months}):
+        refresh_disease_months([m for m in disease_months if m.year == year])
+    DiseaseCube.objects.exclude(month__in=disease_months).delete()
     quarters = sorted(set(InsuranceSnapshot.objects.values_list("year", "quarter").distinct()))
     for year in sorted({y for y, _q in quarters}):
         refresh_quarters([q for q in quarters if q[0] == year])

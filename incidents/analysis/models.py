@@ -130,6 +130,33 @@ class PostCube(CaseDetailCube):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} post {self.post}"
 
 
+class DiseaseCube(models.Model):
+    """New occupational-disease diagnoses by region tier, industry class (or all), month of diagnosis, disease,
+    and whether the worker had fewer than 5 years of exposure (seed 000 tracks that share for pneumoconiosis)."""
+
+    tier = models.PositiveSmallIntegerField()
+    region = _region()
+    parent = _region()
+    industry = models.ForeignKey(
+        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    disease = models.ForeignKey(
+        "reference.OccupationalDisease", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    short_exposure = models.BooleanField()
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tier", "region", "industry", "month"], name="diseasecube_region"),
+            models.Index(fields=["month"], name="diseasecube_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} disease {self.disease_id}"
+
+
 class InsuranceCube(models.Model):
     """Insured employees, enterprises, premium and payout by region tier, industry class (or all) and quarter:
     the denominators of the incidence rates and the coverage figures."""

@@ -10,21 +10,28 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from enterprises.models import Enterprise, InsuranceSnapshot
-from incidents.models import InjuryCase
+from incidents.models import InjuryCase, OccupationalDiseaseCase
 from portal import imports
 from portal.reference.models import Region
 
 
-def _refresh(months=(), quarters=(), case_ids=None) -> None:
+def _refresh(months=(), quarters=(), case_ids=None, disease_months=()) -> None:
     """Queue a refresh of these months and quarters for when the transaction commits."""
     from portal.jobs import enqueue
 
     from .tasks import refresh
 
     months = sorted({m.isoformat() for m in months if m is not None})
+    disease_months = sorted({m.isoformat() for m in disease_months if m is not None})
     quarters = sorted({(int(y), int(q)) for y, q in quarters})
-    if months or quarters or case_ids:
-        enqueue(refresh, months=months, quarters=[list(q) for q in quarters], case_ids=case_ids)
+    if months or quarters or case_ids or disease_months:
+        enqueue(
+            refresh,
+            months=months,
+            quarters=[list(q) for q in quarters],
+            case_ids=case_ids,
+            disease_months=disease_months,
+        )
 
 
 def _month(moment) -> datetime.date | None:
@@ -45,6 +52,22 @@ def _remember_case(sender, instance, **kwargs):
 @receiver(post_delete, sender=InjuryCase)
 def _case_changed(sender, instance, **kwargs):
     _refresh(months=[_month(instance.occurred_at), _month(getattr(instance, "_analysis_before", None))])
+
+
+@receiver(pre_save, sender=OccupationalDiseaseCase)
+def _remember_diagnosis(sender, instance, **kwargs):
+    instance._analysis_before = (
+        OccupationalDiseaseCase.objects.filter(pk=instance.pk).values_list("diagnosed_on", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=OccupationalDiseaseCase)
+@receiver(post_delete, sender=OccupationalDiseaseCase)
+def _diagnosis_changed(sender, instance, **kwargs):
+    days = (instance.diagnosed_on, getattr(instance, "_analysis_before", None))
+    _refresh(disease_months=[d.replace(day=1) for d in days if d is not None])
 
 
 @receiver(post_save, sender=InsuranceSnapshot)
@@ -85,6 +108,10 @@ def _imported(sender, created_ids, updated, **kwargs):
             months=[_month(i.instance.occurred_at) for i in updated],
             case_ids=[min(created_ids), max(created_ids)] if created_ids else None,
         )
+    elif sender is OccupationalDiseaseCase:
+        days = set(OccupationalDiseaseCase.objects.filter(pk__in=created_ids).values_list("diagnosed_on", flat=True))
+        days |= {i.instance.diagnosed_on for i in updated}
+        _refresh(disease_months=[d.replace(day=1) for d in days])
     elif sender is InsuranceSnapshot:
         quarters = set(InsuranceSnapshot.objects.filter(pk__in=created_ids).values_list("year", "quarter"))
         _refresh(quarters=quarters | {(i.instance.year, i.instance.quarter) for i in updated})

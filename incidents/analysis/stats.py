@@ -20,10 +20,10 @@ from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from incidents.models import Severity
-from portal.reference.models import AccidentType, Industry, Region, industry_flag_q
+from portal.reference.models import AccidentType, Industry, OccupationalDisease, Region, industry_flag_q
 
 from .cubes import MAX_TIER, tier_of
-from .models import CauseCube, InjuryCube, InsuranceCube, PostCube
+from .models import CauseCube, DiseaseCube, InjuryCube, InsuranceCube, PostCube
 
 CASE_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
 DETAIL_MEASURES = ("cases", "serious", "deaths")
@@ -105,6 +105,7 @@ class Stats:
         self.sel = selection
         self.tier = tier_of(selection.region)
         self._classes: list[int] | None | bool = False
+        self._totals: dict = {}
 
     # --- filters ---
 
@@ -153,9 +154,11 @@ class Stats:
     def totals(self, sel: Selection | None = None) -> dict:
         """Counts, sums, mean insured employees and the three rates of the period."""
         sel = sel or self.sel
-        figures = _sums(self._case_rows(sel).aggregate(**_case_sums()))
-        insured = self._insured(self._insurance_rows(sel).values("year", "quarter"))
-        return _with_rates(figures, insured.get(None))
+        if sel not in self._totals:
+            figures = _sums(self._case_rows(sel).aggregate(**_case_sums()))
+            insured = self._insured(self._insurance_rows(sel).values("year", "quarter"))
+            self._totals[sel] = _with_rates(figures, insured.get(None))
+        return dict(self._totals[sel])
 
     def summary(self) -> dict:
         """Totals of the period, of the period before and of the same period last year, with the changes."""
@@ -185,8 +188,8 @@ class Stats:
         enterprises registered at the selected region itself (not in any child) form a row of their own."""
         rows = {r["region"]: _sums(r) for r in self._case_rows(children=True).values("region").annotate(**_case_sums())}
         insured = self._insured(self._insurance_rows(children=True).values("region", "year", "quarter"), "region")
-        names = dict(Region.objects.filter(pk__in=set(rows) | set(insured)).values_list("pk", "name"))
-        codes = dict(Region.objects.filter(pk__in=names).values_list("pk", "code"))
+        found = Region.objects.filter(pk__in=set(rows) | set(insured)).values_list("pk", "name", "code")
+        names, codes = {pk: name for pk, name, _c in found}, {pk: code for pk, _n, code in found}
         result = [
             {
                 "region": pk,
@@ -278,12 +281,59 @@ class Stats:
             for (value, label), key in zip(Severity.choices, ("minor", "serious", "deaths"), strict=True)
         ]
 
+    def diseases(self, top: int = 10) -> dict:
+        """New occupational-disease diagnoses of the period: total, pneumoconiosis and its share with fewer than
+        5 years of exposure, the diseases with most cases, and by year the short-exposure share (seed 000)."""
+        rows = list(
+            self._case_rows(model=DiseaseCube)
+            .values("disease", "short_exposure", "month__year")
+            .annotate(n=Sum("cases"))
+        )
+        diseases = {d.pk: d for d in OccupationalDisease.objects.filter(pk__in={r["disease"] for r in rows})}
+        by_disease: dict = defaultdict(int)
+        years: dict = defaultdict(lambda: [0, 0])
+        total = dust = dust_short = 0
+        for row in rows:
+            disease = diseases.get(row["disease"])
+            n = row["n"] or 0
+            total += n
+            by_disease[row["disease"]] += n
+            if disease is not None and disease.is_pneumoconiosis:
+                dust += n
+                years[row["month__year"]][0] += n
+                if row["short_exposure"]:
+                    dust_short += n
+                    years[row["month__year"]][1] += n
+        top_rows = sorted(
+            by_disease.items(), key=lambda kv: (-kv[1], diseases[kv[0]].code if kv[0] in diseases else "")
+        )
+        return {
+            "cases": total,
+            "pneumoconiosis": dust,
+            "pneumoconiosis_short": dust_short,
+            "short_share": _share(dust_short, dust),
+            "by_disease": [
+                {"disease": pk, "code": diseases[pk].code, "name": diseases[pk].name, "cases": n}
+                for pk, n in top_rows[:top]
+                if pk in diseases
+            ],
+            "short_share_by_year": [
+                {"year": year, "pneumoconiosis": v[0], "short": v[1], "share": _share(v[1], v[0])}
+                for year, v in sorted(years.items())
+            ],
+        }
+
     def _insured(self, rows, key: str | None = None) -> dict:
         """Mean over the quarters with figures of the insured employees, per ``key`` (None: one total)."""
         per_quarter: dict = defaultdict(lambda: defaultdict(int))
         for row in rows.annotate(n=Sum("insured")):
             per_quarter[row[key] if key else None][(row["year"], row["quarter"])] += row["n"] or 0
         return {k: sum(q.values()) / len(q) for k, q in per_quarter.items() if q}
+
+
+def _share(part, whole) -> float | None:
+    """Percentage, one decimal; None of nothing."""
+    return round(part * 100 / whole, 1) if whole else None
 
 
 def _case_sums() -> dict:

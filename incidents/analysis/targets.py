@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from portal.reference.models import Region
@@ -41,7 +41,8 @@ def applicable(region: Region | None):
     q = Q(region__isnull=True)
     if region is not None:
         q |= Q(region__path__in=region.ancestor_paths(include_self=True))
-    return Target.objects.filter(q).select_related("region").order_by("region__path", "target_year")
+    national_first = F("region__path").asc(nulls_first=True)
+    return Target.objects.filter(q).select_related("region").order_by(national_first, "target_year")
 
 
 def progress(target: Target, region: Region | None, today: datetime.date | None = None) -> Progress:

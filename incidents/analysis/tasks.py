@@ -8,7 +8,12 @@ from celery import shared_task
 
 
 @shared_task(name="analysis.refresh")
-def refresh(months: list[str] | None = None, quarters: list[list[int]] | None = None, case_ids=None) -> str:
+def refresh(
+    months: list[str] | None = None,
+    quarters: list[list[int]] | None = None,
+    case_ids=None,
+    disease_months: list[str] | None = None,
+) -> str:
     """``months`` as ISO dates, ``quarters`` as [year, quarter]; ``case_ids`` (first, last) of imported cases,
     whose months are looked up here, after the import has committed."""
     from . import cubes
@@ -18,6 +23,7 @@ def refresh(months: list[str] | None = None, quarters: list[list[int]] | None = 
         wanted |= set(cubes.months_of_cases(*case_ids))
     cubes.refresh_months(wanted)
     cubes.refresh_quarters([tuple(q) for q in quarters or []])
+    cubes.refresh_disease_months([datetime.date.fromisoformat(m) for m in disease_months or []])
     return f"{len(wanted)} months, {len(quarters or [])} quarters"
 
 

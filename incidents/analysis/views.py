@@ -48,8 +48,15 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         by_region, by_industry, trend = stats.by_region(), stats.by_industry(), stats.trend()
         by_type, by_post = stats.by_accident_type(), stats.by_post()
         by_severity = stats.by_severity(summary["current"])
+
         cases_url = reverse("incidents:injurycase_list")
         base = self._case_filters(selection)
+        diseases = stats.diseases()
+        disease_url = reverse("incidents:occupationaldiseasecase_list")
+        disease_base = {k: v for k, v in base.items() if not k.startswith("occurred_")}
+        disease_base.update(diagnosed_from=base["occurred_from"], diagnosed_to=base["occurred_to"])
+        for row in diseases["by_disease"]:
+            row["cases_url"] = f"{disease_url}?{urlencode({**disease_base, 'disease': row['disease']})}"
         for row in by_region:
             row["cases_url"] = f"{cases_url}?{urlencode({**base, 'region': row['region']})}" if row["region"] else ""
             row["drill_url"] = self._url(selection, region=row["region"]) if row["region"] else ""
@@ -86,6 +93,7 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             by_type=by_type,
             by_post=by_post,
             by_severity=by_severity,
+            diseases=diseases,
             columns=BREAKDOWN_COLUMNS,
             breadcrumbs=self._breadcrumbs(selection),
             cases_url=f"{cases_url}?{urlencode(base)}",

@@ -656,6 +656,11 @@ class OccupationalDisease(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def is_pneumoconiosis(self) -> bool:
+        """尘肺病: class 1, subclass 1 of both catalogues."""
+        return self.class_no == 1 and self.subclass_no == 1
+
 
 class DiseaseCatalogueMapping(models.Model):
     """How a 2013 item maps to the 2024 catalogue: same, renumbered, moved, split (two rows) or new (no 2013

@@ -90,3 +90,42 @@ def test_type_post_and_severity_rows_link_to_the_case_list(client_for, users, da
             assert len(listed.context["table"].rows) == row["cases"], (name, row)
     sheet = load_workbook(io.BytesIO(b"".join(page(client, download="by_post").streaming_content))).worksheets[0]
     assert [c.value for c in sheet[2]][:2] == ["冲压工", 4]
+
+
+def test_disease_rows_link_to_the_disease_list(client_for, users, data, enterprise_a, agency_a):  # noqa: F811
+    import datetime as dt
+    from decimal import Decimal
+
+    from incidents.analysis import cubes
+    from incidents.models import OccupationalDiseaseCase
+    from portal.reference.models import OccupationalDisease
+    from tests.analysis.test_stats import worker_id
+
+    silicosis = OccupationalDisease.objects.create(
+        code="2013-01-1-01",
+        catalogue_version=2013,
+        class_no=1,
+        class_name="类",
+        subclass_no=1,
+        item_no=1,
+        name="矽肺",
+        valid_from=dt.date(2013, 12, 23),
+        valid_to=dt.date(2025, 7, 31),
+    )
+    OccupationalDiseaseCase.objects.create(
+        enterprise=enterprise_a,
+        owner_agency=agency_a,
+        worker_name="孙七",
+        worker_id_number=worker_id(600),
+        disease=silicosis,
+        hazard_factor="矽尘",
+        exposure_years=Decimal("2"),
+        diagnosed_on=dt.date(2024, 3, 3),
+    )
+    cubes.rebuild()
+    client = client_for(users["staff_a"])
+    response = page(client)
+    assert 'data-testid="disease-short-share">1（100.0%）<' in response.content.decode()
+    (row,) = response.context["diseases"]["by_disease"]
+    listed = client.get(row["cases_url"])
+    assert listed.status_code == 200 and len(listed.context["table"].rows) == 1

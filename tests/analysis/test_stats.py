@@ -254,3 +254,54 @@ def test_breakdowns_by_accident_type_post_and_severity(data, regions, settings):
     assert [(r["severity"], r["cases"]) for r in stats.by_severity()] == [("minor", 2), ("serious", 1), ("fatal", 1)]
     key = Stats(Selection(*H1, region=regions["a"], flag="key"))
     assert [(r["post"], r["cases"]) for r in key.by_post()] == [("冲压工", 2), ("焊工", 1)]
+
+
+def test_occupational_disease_figures(data, regions, enterprise_a, enterprise_b, agency_a, agency_b):
+    import datetime as dt
+
+    from incidents.models import OccupationalDiseaseCase
+    from portal.reference.models import OccupationalDisease
+
+    def disease(code, name, class_no, subclass_no):
+        return OccupationalDisease.objects.create(
+            code=code,
+            catalogue_version=2013,
+            class_no=class_no,
+            class_name="类",
+            subclass_no=subclass_no,
+            item_no=1,
+            name=name,
+            valid_from=dt.date(2013, 12, 23),
+            valid_to=dt.date(2025, 7, 31),
+        )
+
+    silicosis = disease("2013-01-1-01", "矽肺", 1, 1)
+    deafness = disease("2013-07-0-01", "噪声聋", 7, 0)
+    rows = [
+        (enterprise_a, agency_a, silicosis, dt.date(2024, 5, 6), "3"),
+        (enterprise_a, agency_a, silicosis, dt.date(2024, 6, 30), "10"),
+        (enterprise_a, agency_a, deafness, dt.date(2024, 6, 1), "1"),
+        (enterprise_a, agency_a, silicosis, dt.date(2023, 4, 2), "2"),
+        (enterprise_b, agency_b, silicosis, dt.date(2024, 2, 9), "4"),
+    ]
+    for i, (enterprise, agency, kind, day, years) in enumerate(rows):
+        OccupationalDiseaseCase.objects.create(
+            enterprise=enterprise,
+            owner_agency=agency,
+            worker_name="孙七",
+            worker_id_number=worker_id(500 + i),
+            disease=kind,
+            hazard_factor="矽尘",
+            exposure_years=Decimal(years),
+            diagnosed_on=day,
+        )
+    cubes.rebuild()
+    half = Stats(Selection(*H1, region=regions["a"])).diseases()
+    assert (half["cases"], half["pneumoconiosis"], half["pneumoconiosis_short"], half["short_share"]) == (3, 2, 1, 50.0)
+    assert [(d["name"], d["cases"]) for d in half["by_disease"]] == [("矽肺", 2), ("噪声聋", 1)]
+    two_years = Stats(Selection(dt.date(2023, 1, 1), dt.date(2024, 12, 1), region=regions["a"])).diseases()
+    assert two_years["short_share_by_year"] == [
+        {"year": 2023, "pneumoconiosis": 1, "short": 1, "share": 100.0},
+        {"year": 2024, "pneumoconiosis": 2, "short": 1, "share": 50.0},
+    ]
+    assert Stats(Selection(*H1, region=regions["jinhua"])).diseases()["pneumoconiosis"] == 3

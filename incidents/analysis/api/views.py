@@ -66,6 +66,7 @@ class StatisticsView(APIView):
                     "by_accident_type": stats.by_accident_type(),
                     "by_post": stats.by_post(),
                     "by_severity": stats.by_severity(),
+                    "diseases": stats.diseases(),
                     "as_of": state.refreshed_at.isoformat() if state and state.refreshed_at else None,
                 }
             )
