@@ -26,12 +26,21 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from enterprises.models import InsuranceSnapshot
+from enterprises.models import EnterpriseStatus, InsuranceSnapshot
 from incidents.models import OccupationalDiseaseCase
 from portal import bulk
 from portal.reference.models import Region
 
-from .models import CauseCube, CubeState, DiseaseCube, InjuryCube, InsuranceCube, PostCube, RegionAncestry
+from .models import (
+    CauseCube,
+    CubeState,
+    DiseaseCube,
+    EnterpriseCube,
+    InjuryCube,
+    InsuranceCube,
+    PostCube,
+    RegionAncestry,
+)
 
 MAX_TIER = 4  # town, street or zone (anything deeper counts under its depth-3 ancestor)
 
@@ -290,6 +299,43 @@ def refresh_quarters(quarters: Iterable[tuple[int, int]]) -> None:
         _touch("insurance", rebuilt=False)
 
 
+# --- enterprises ---------------------------------------------------------------------------------------------------
+
+
+def refresh_enterprises() -> None:
+    """Rebuild the enterprise summary (one pass over the enterprises: it has no time dimension)."""
+    table = EnterpriseCube._meta.db_table
+    with transaction.atomic():
+        _lock(table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (tier, region_id, parent_id, industry_id, enterprises, employees)
+                SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, SUM(b.enterprises), SUM(b.employees)
+                FROM (
+                    SELECT e.region_id, e.industry_id, COUNT(*) AS enterprises,
+                           SUM(COALESCE(e.employees, 0)) AS employees
+                    FROM enterprises_enterprise e WHERE e.status = %s GROUP BY 1, 2
+                ) b
+                JOIN analysis_regionancestry a ON a.region_id = b.region_id
+                GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id
+                """,  # noqa: S608
+                [EnterpriseStatus.OPERATING],
+            )
+            cursor.execute(
+                f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, enterprises, employees) "  # noqa: S608
+                f"SELECT 0, NULL, NULL, industry_id, SUM(enterprises), SUM(employees) FROM {table} "
+                f"WHERE tier = 1 GROUP BY industry_id"
+            )
+            cursor.execute(
+                f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, enterprises, employees) "  # noqa: S608
+                f"SELECT tier, region_id, parent_id, NULL, SUM(enterprises), SUM(employees) FROM {table} "
+                f"WHERE industry_id IS NOT NULL GROUP BY tier, region_id, parent_id"
+            )
+        _touch("enterprise", rebuilt=True)
+
+
 # --- whole rebuild -------------------------------------------------------------------------------------------------
 
 
@@ -328,6 +374,7 @@ def rebuild() -> dict:
     InsuranceCube.objects.exclude(
         functools.reduce(operator.or_, (Q(year=y, quarter=q) for y, q in quarters), Q(pk__in=[]))
     ).delete()
+    refresh_enterprises()
     _touch("injury", rebuilt=True)
     _touch("insurance", rebuilt=True)
     return {

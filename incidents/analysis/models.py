@@ -157,6 +157,26 @@ class DiseaseCube(models.Model):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} disease {self.disease_id}"
 
 
+class EnterpriseCube(models.Model):
+    """Operating enterprises and their employees by region tier and industry class (or all), as they are now:
+    the denominators of the insurance coverage of key (≥ 80 %) and dust (≥ 90 %) industries."""
+
+    tier = models.PositiveSmallIntegerField()
+    region = _region()
+    parent = _region()
+    industry = models.ForeignKey(
+        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    enterprises = models.PositiveIntegerField(default=0)
+    employees = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["tier", "region", "industry"], name="enterprisecube_region")]
+
+    def __str__(self):
+        return f"tier {self.tier} region {self.region_id} industry {self.industry_id}"
+
+
 class InsuranceCube(models.Model):
     """Insured employees, enterprises, premium and payout by region tier, industry class (or all) and quarter:
     the denominators of the incidence rates and the coverage figures."""

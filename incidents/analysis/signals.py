@@ -15,7 +15,7 @@ from portal import imports
 from portal.reference.models import Region
 
 
-def _refresh(months=(), quarters=(), case_ids=None, disease_months=()) -> None:
+def _refresh(months=(), quarters=(), case_ids=None, disease_months=(), enterprises=False) -> None:
     """Queue a refresh of these months and quarters for when the transaction commits."""
     from portal.jobs import enqueue
 
@@ -24,13 +24,14 @@ def _refresh(months=(), quarters=(), case_ids=None, disease_months=()) -> None:
     months = sorted({m.isoformat() for m in months if m is not None})
     disease_months = sorted({m.isoformat() for m in disease_months if m is not None})
     quarters = sorted({(int(y), int(q)) for y, q in quarters})
-    if months or quarters or case_ids or disease_months:
+    if months or quarters or case_ids or disease_months or enterprises:
         enqueue(
             refresh,
             months=months,
             quarters=[list(q) for q in quarters],
             case_ids=case_ids,
             disease_months=disease_months,
+            enterprises=enterprises,
         )
 
 
@@ -79,18 +80,21 @@ def _snapshot_changed(sender, instance, **kwargs):
 @receiver(pre_save, sender=Enterprise)
 def _remember_enterprise(sender, instance, **kwargs):
     instance._analysis_before = (
-        Enterprise.objects.filter(pk=instance.pk).values_list("region_id", "industry_id").first()
+        Enterprise.objects.filter(pk=instance.pk).values_list("region_id", "industry_id", "employees", "status").first()
         if instance.pk
         else None
     )
 
 
 @receiver(post_save, sender=Enterprise)
-def _enterprise_changed(sender, instance, created, **kwargs):
+@receiver(post_delete, sender=Enterprise)
+def _enterprise_changed(sender, instance, created=False, **kwargs):
     before = getattr(instance, "_analysis_before", None)
-    if created or before is None or before == (instance.region_id, instance.industry_id):
-        return
-    _enterprise_moved([instance.pk])
+    now = (instance.region_id, instance.industry_id, instance.employees, instance.status)
+    if before is not None and before[:2] != now[:2]:
+        _enterprise_moved([instance.pk])
+    if before != now:  # employees, status, a new or a deleted enterprise: the coverage denominators
+        _refresh(enterprises=True)
 
 
 def _enterprise_moved(ids) -> None:
@@ -119,6 +123,8 @@ def _imported(sender, created_ids, updated, **kwargs):
         moved = [i.instance.pk for i in updated if {"region", "industry"} & set(i.changes)]
         if moved:
             _enterprise_moved(moved)
+        if created_ids or updated:
+            _refresh(enterprises=True)
 
 
 @receiver(post_save, sender=Region)

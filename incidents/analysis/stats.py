@@ -23,7 +23,7 @@ from incidents.models import Severity
 from portal.reference.models import AccidentType, Industry, OccupationalDisease, Region, industry_flag_q
 
 from .cubes import MAX_TIER, tier_of
-from .models import CauseCube, DiseaseCube, InjuryCube, InsuranceCube, PostCube
+from .models import CauseCube, DiseaseCube, EnterpriseCube, InjuryCube, InsuranceCube, PostCube
 
 CASE_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
 DETAIL_MEASURES = ("cases", "serious", "deaths")
@@ -280,6 +280,23 @@ class Stats:
             {"severity": value, "name": str(label), "cases": totals[key]}
             for (value, label), key in zip(Severity.choices, ("minor", "serious", "deaths"), strict=True)
         ]
+
+    def coverage(self) -> dict:
+        """Work-injury insurance coverage of the region's key and dust industries: mean insured employees of the
+        period against the employees of the operating enterprises now (targets: key ≥ 80 %, dust ≥ 90 %)."""
+        result = {}
+        for flag, target in (("key", 80), ("dust", 90)):
+            stats = Stats(replace(self.sel, flag=flag))
+            employees = stats._rows(EnterpriseCube).aggregate(n=Sum("employees"), e=Sum("enterprises"))
+            insured = stats._insured(stats._insurance_rows().values("year", "quarter")).get(None, 0)
+            result[flag] = {
+                "enterprises": employees["e"] or 0,
+                "employees": employees["n"] or 0,
+                "insured": round(insured, 1),
+                "share": _share(insured, employees["n"] or 0),
+                "target": target,
+            }
+        return result
 
     def diseases(self, top: int = 10) -> dict:
         """New occupational-disease diagnoses of the period: total, pneumoconiosis and its share with fewer than

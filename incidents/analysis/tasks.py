@@ -13,6 +13,7 @@ def refresh(
     quarters: list[list[int]] | None = None,
     case_ids=None,
     disease_months: list[str] | None = None,
+    enterprises: bool = False,
 ) -> str:
     """``months`` as ISO dates, ``quarters`` as [year, quarter]; ``case_ids`` (first, last) of imported cases,
     whose months are looked up here, after the import has committed."""
@@ -24,6 +25,8 @@ def refresh(
     cubes.refresh_months(wanted)
     cubes.refresh_quarters([tuple(q) for q in quarters or []])
     cubes.refresh_disease_months([datetime.date.fromisoformat(m) for m in disease_months or []])
+    if enterprises:
+        cubes.refresh_enterprises()
     return f"{len(wanted)} months, {len(quarters or [])} quarters"
 
 

@@ -94,6 +94,7 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             by_post=by_post,
             by_severity=by_severity,
             diseases=diseases,
+            coverage=stats.coverage(),
             columns=BREAKDOWN_COLUMNS,
             breadcrumbs=self._breadcrumbs(selection),
             cases_url=f"{cases_url}?{urlencode(base)}",

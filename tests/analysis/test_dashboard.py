@@ -26,6 +26,7 @@ def test_tiles_and_tables(client_for, users, data, django_assert_max_num_queries
     assert 'data-testid="kpi-cases">4<' in html
     assert 'data-testid="kpi-incidence_rate">25<' in html
     assert 'data-testid="kpi-cases-yoy">+300.0%<' in html
+    assert ">—<" in html.split("coverage-dust")[1][:40]
     regions = response.context["by_region"]
     assert [(r["name"], r["cases"]) for r in regions] == [("东城街道", 3), ("永康市本级", 1)]
 

@@ -305,3 +305,12 @@ def test_occupational_disease_figures(data, regions, enterprise_a, enterprise_b,
         {"year": 2024, "pneumoconiosis": 2, "short": 1, "share": 50.0},
     ]
     assert Stats(Selection(*H1, region=regions["jinhua"])).diseases()["pneumoconiosis"] == 3
+
+
+def test_insurance_coverage_of_key_industries(data, regions, enterprise_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_a.employees = 150
+        enterprise_a.save()
+    coverage = Stats(Selection(*H1, region=regions["a"])).coverage()
+    assert coverage["key"] == {"enterprises": 1, "employees": 150, "insured": 110, "share": 73.3, "target": 80}
+    assert coverage["dust"]["employees"] == 0 and coverage["dust"]["share"] is None

@@ -67,6 +67,7 @@ class StatisticsView(APIView):
                     "by_post": stats.by_post(),
                     "by_severity": stats.by_severity(),
                     "diseases": stats.diseases(),
+                    "coverage": stats.coverage(),
                     "as_of": state.refreshed_at.isoformat() if state and state.refreshed_at else None,
                 }
             )
