@@ -101,11 +101,13 @@ def change(current, previous) -> float | None:
 class Stats:
     """Figures of one selection. Each method runs one or two small queries on the summary tables."""
 
-    def __init__(self, selection: Selection):
+    def __init__(self, selection: Selection, *, shared: dict | None = None):
+        """``shared``: a dict to share look-ups (industry classes of a flag) between the Stats of one request."""
         self.sel = selection
         self.tier = tier_of(selection.region)
         self._classes: list[int] | None | bool = False
         self._totals: dict = {}
+        self.shared = shared if shared is not None else {}
 
     # --- filters ---
 
@@ -113,15 +115,18 @@ class Stats:
         """Class ids of the selected industry (None: no industry filter, read the all-industries rows)."""
         if self._classes is False:
             sel = self.sel
+            key = ("classes", sel.industry, sel.flag, sel.region)
             if sel.industry is None and sel.flag is None:
                 self._classes = None
+            elif key in self.shared:
+                self._classes = self.shared[key]
             else:
                 classes = Industry.objects.filter(level="class")
                 if sel.industry is not None:
                     classes = classes.filter(path__startswith=sel.industry.path)
                 if sel.flag is not None:
                     classes = classes.filter(industry_flag_q(sel.flag, sel.region, "code"))
-                self._classes = list(classes.values_list("pk", flat=True))
+                self._classes = self.shared[key] = list(classes.values_list("pk", flat=True))
         return self._classes
 
     def _rows(self, model, *, children: bool = False, by_class: bool = False):
@@ -286,7 +291,7 @@ class Stats:
         period against the employees of the operating enterprises now (targets: key ≥ 80 %, dust ≥ 90 %)."""
         result = {}
         for flag, target in (("key", 80), ("dust", 90)):
-            stats = Stats(replace(self.sel, flag=flag))
+            stats = Stats(replace(self.sel, flag=flag), shared=self.shared)
             employees = stats._rows(EnterpriseCube).aggregate(n=Sum("employees"), e=Sum("enterprises"))
             insured = stats._insured(stats._insurance_rows().values("year", "quarter")).get(None, 0)
             result[flag] = {

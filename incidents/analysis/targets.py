@@ -45,16 +45,17 @@ def applicable(region: Region | None):
     return Target.objects.filter(q).select_related("region").order_by(national_first, "target_year")
 
 
-def progress(target: Target, region: Region | None, today: datetime.date | None = None) -> Progress:
+def progress(target: Target, region: Region | None, today: datetime.date | None = None, shared=None) -> Progress:
+    """``shared``: see ``Stats`` (look-ups shared within one request)."""
     today = today or timezone.localdate()
+    shared = shared if shared is not None else {}
     flag = "key" if target.metric == TargetMetric.KEY_INCIDENCE else None
     year = min(target.target_year, today.year - 1)  # the latest complete year
-    baseline = Stats(Selection.year(target.baseline_year, region=region, flag=flag)).totals()["incidence_rate"]
-    current = (
-        Stats(Selection.year(year, region=region, flag=flag)).totals()["incidence_rate"]
-        if year > target.baseline_year
-        else baseline
-    )
+    baseline = Stats(Selection.year(target.baseline_year, region=region, flag=flag), shared=shared).totals()
+    baseline = baseline["incidence_rate"]
+    current = baseline
+    if year > target.baseline_year:
+        current = Stats(Selection.year(year, region=region, flag=flag), shared=shared).totals()["incidence_rate"]
     reduction = float(target.reduction_percent)
     span = target.target_year - target.baseline_year
     expected = round(reduction * max(0, year - target.baseline_year) / span, 1)

@@ -117,7 +117,9 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             },
             downloads={name: self._url(selection, download=name) for name in DOWNLOADS},
             as_of=getattr(CubeState.objects.filter(name="injury").first(), "refreshed_at", None),
-            progress=[targets.progress(t, selection.region) for t in targets.applicable(selection.region)],
+            progress=[
+                targets.progress(t, selection.region, shared=stats.shared) for t in targets.applicable(selection.region)
+            ],
             targets_url=reverse("analysis:target_list"),
         )
         return ctx
