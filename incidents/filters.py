@@ -59,13 +59,19 @@ class IncidentFilterSet(django_filters.FilterSet):
             self.form.fields["accident_type"].label_from_instance = lambda t: f"{t.edition} {t.code} {t.name}"
 
     def _offer(self, name, offered, chosen):
-        """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope)."""
+        """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope).
+        The choices are read when the form is rendered, not for the API, which renders no form."""
         field = self.form.fields[name]
-        items = list(offered.order_by("path"))
-        if chosen and str(chosen).isdigit() and all(i.pk != int(chosen) for i in items):
-            items += list(field.queryset.filter(pk=int(chosen)))
         label = field.label_from_instance if name == "region" else (lambda i: f"{i.code} {i.name}")
-        field.widget.choices = [("", field.empty_label or "---------")] + [(i.pk, label(i)) for i in items]
+        empty = field.empty_label or "---------"
+
+        def choices():
+            items = list(offered.order_by("path"))
+            if chosen and str(chosen).isdigit() and all(i.pk != int(chosen) for i in items):
+                items += list(field.queryset.filter(pk=int(chosen)))
+            return [("", empty)] + [(i.pk, label(i)) for i in items]
+
+        field.widget.choices = choices
 
     def in_industry_group(self, queryset, name, value):
         return (

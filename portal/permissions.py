@@ -67,6 +67,7 @@ _AGENCY_STAFF = (
     | _INCIDENTS_RW
     | _UNMASK
     | {"accounts.view_agency", "analysis.view_statistics", "analysis.view_target"}
+    | {f"analysis.{action}_regiongdp" for action in ("view", "add", "change")}
 )
 _SET_TARGETS = {f"analysis.{action}_target" for action in ("add", "change", "delete")}
 

@@ -11,4 +11,9 @@ class AnalysisConfig(AppConfig):
     verbose_name = _("Statistics")
 
     def ready(self):
+        from portal import imports
+
         from . import signals  # noqa: F401
+        from .imports import RegionGDPImport
+
+        imports.register(RegionGDPImport())

@@ -32,6 +32,7 @@ from portal import bulk
 from portal.reference.models import Region
 
 from .models import (
+    AccidentCube,
     CauseCube,
     CubeState,
     DiseaseCube,
@@ -196,6 +197,40 @@ DISEASE_CUBE = CaseCube(
 )
 
 
+ACCIDENT_CUBE = CaseCube(
+    AccidentCube,
+    source="incidents_safetyaccident",
+    measures=(
+        ("accidents", "COUNT(*)"),
+        ("deaths", "SUM(c.deaths)"),
+        ("serious_injuries", "SUM(c.serious_injuries)"),
+        ("direct_loss", "SUM(c.direct_loss)"),
+    ),
+)
+
+
+def refresh_accident_months(months: Iterable[datetime.date]) -> None:
+    """Rebuild the safety-accident summary rows of these months."""
+    months = sorted({datetime.date(m.year, m.month, 1) for m in months})
+    if not months:
+        return
+    month_sql, month_params = _month_sql("c.occurred_at")
+    ranges = [_month_bounds(m) for m in months]
+    case_filter = " OR ".join(["(c.occurred_at >= %s AND c.occurred_at < %s)"] * len(ranges))
+    range_params = [connection.ops.adapt_datetimefield_value(b) for pair in ranges for b in pair]
+    month_list = ", ".join(["%s"] * len(months))
+    table = AccidentCube._meta.db_table
+    with transaction.atomic():
+        _lock(table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
+            ACCIDENT_CUBE.build(cursor, case_filter, range_params, month_sql, month_params)
+        _derive_country_and_all_industries(
+            table, ["month"], [m for m, _a in ACCIDENT_CUBE.measures], f"month IN ({month_list})", list(months)
+        )
+        _touch("accident", rebuilt=False)
+
+
 def refresh_disease_months(months: Iterable[datetime.date]) -> None:
     """Rebuild the occupational-disease summary rows of these months (by diagnosis date)."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
@@ -339,11 +374,11 @@ def refresh_enterprises() -> None:
 # --- whole rebuild -------------------------------------------------------------------------------------------------
 
 
-def case_months() -> list[datetime.date]:
+def case_months(table: str = "incidents_injurycase") -> list[datetime.date]:
     """Every month that has a case (local time), from the database."""
     month_sql, params = _month_sql("c.occurred_at")
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT {month_sql} FROM incidents_injurycase c", params)  # noqa: S608
+        cursor.execute(f"SELECT DISTINCT {month_sql} FROM {table} c", params)  # noqa: S608
         return sorted(_as_date(r[0]) for r in cursor.fetchall())
 
 
@@ -362,6 +397,10 @@ def rebuild() -> dict:
     cases = sum(refresh_months(group) for group in by_year.values())
     for cube in CASE_CUBES:
         cube.model.objects.exclude(month__in=months).delete()
+    accident_months = case_months("incidents_safetyaccident")
+    for year in sorted({m.year for m in accident_months}):
+        refresh_accident_months([m for m in accident_months if m.year == year])
+    AccidentCube.objects.exclude(month__in=accident_months).delete()
     disease_months = sorted(
         {d.replace(day=1) for d in OccupationalDiseaseCase.objects.values_list("diagnosed_on", flat=True).distinct()}
     )

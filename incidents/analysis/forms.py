@@ -97,3 +97,18 @@ class TargetForm(StyledFormMixin, forms.ModelForm):
             regions = regions.subtree(user.region)
         self.fields["region"].queryset = regions
         self.fields["region"].required = True
+
+
+class RegionGDPForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        from .models import RegionGDP
+
+        model = RegionGDP
+        fields = ["region", "year", "gdp"]
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        regions = Region.objects.all()
+        if user is not None and user.region is not None:
+            regions = regions.subtree(user.region)
+        self.fields["region"].queryset = regions.order_by("path")

@@ -157,6 +157,64 @@ class DiseaseCube(models.Model):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} disease {self.disease_id}"
 
 
+class AccidentCube(models.Model):
+    """Production-safety accidents (应急) by region tier, industry class (or all) and month."""
+
+    tier = models.PositiveSmallIntegerField()
+    region = _region()
+    parent = _region()
+    industry = models.ForeignKey(
+        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    accidents = models.PositiveIntegerField(default=0)
+    deaths = models.PositiveIntegerField(default=0)
+    serious_injuries = models.PositiveIntegerField(default=0)
+    direct_loss = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["tier", "region", "industry", "month"], name="accidentcube_region"),
+            models.Index(fields=["tier", "parent", "industry", "month"], name="accidentcube_parent"),
+            models.Index(fields=["month"], name="accidentcube_month"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} industry {self.industry_id}"
+
+
+class RegionGDP(models.Model):
+    """A region's gross domestic product of a year (亿元), entered or imported from the statistics bureau's
+    figures: the denominator of "accidents per 100 million yuan of GDP" (seed 004 §3.1)."""
+
+    region = models.ForeignKey("reference.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    gdp = models.DecimalField(
+        _("GDP (100 million yuan)"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    owner_agency = models.ForeignKey(
+        "accounts.Agency", verbose_name=_("entered by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_region = "region"
+    scope_owner = "owner_agency"
+
+    class Meta:
+        verbose_name = _("regional GDP")
+        verbose_name_plural = _("regional GDP")
+        ordering = ["region__path", "-year"]
+        constraints = [models.UniqueConstraint(fields=["region", "year"], name="gdp_one_per_region_year")]
+
+    def __str__(self):
+        return f"{self.region} {self.year}"
+
+    def get_absolute_url(self):
+        return reverse("analysis:gdp_list")
+
+
 class EnterpriseCube(models.Model):
     """Operating enterprises and their employees by region tier and industry class (or all), as they are now:
     the denominators of the insurance coverage of key (≥ 80 %) and dust (≥ 90 %) industries."""

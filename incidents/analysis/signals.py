@@ -10,12 +10,12 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from enterprises.models import Enterprise, InsuranceSnapshot
-from incidents.models import InjuryCase, OccupationalDiseaseCase
+from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal import imports
 from portal.reference.models import Region
 
 
-def _refresh(months=(), quarters=(), case_ids=None, disease_months=(), enterprises=False) -> None:
+def _refresh(months=(), quarters=(), case_ids=None, disease_months=(), enterprises=False, accident_months=()) -> None:
     """Queue a refresh of these months and quarters for when the transaction commits."""
     from portal.jobs import enqueue
 
@@ -23,8 +23,9 @@ def _refresh(months=(), quarters=(), case_ids=None, disease_months=(), enterpris
 
     months = sorted({m.isoformat() for m in months if m is not None})
     disease_months = sorted({m.isoformat() for m in disease_months if m is not None})
+    accident_months = sorted({m.isoformat() for m in accident_months if m is not None})
     quarters = sorted({(int(y), int(q)) for y, q in quarters})
-    if months or quarters or case_ids or disease_months or enterprises:
+    if months or quarters or case_ids or disease_months or enterprises or accident_months:
         enqueue(
             refresh,
             months=months,
@@ -32,6 +33,7 @@ def _refresh(months=(), quarters=(), case_ids=None, disease_months=(), enterpris
             case_ids=case_ids,
             disease_months=disease_months,
             enterprises=enterprises,
+            accident_months=accident_months,
         )
 
 
@@ -53,6 +55,21 @@ def _remember_case(sender, instance, **kwargs):
 @receiver(post_delete, sender=InjuryCase)
 def _case_changed(sender, instance, **kwargs):
     _refresh(months=[_month(instance.occurred_at), _month(getattr(instance, "_analysis_before", None))])
+
+
+@receiver(pre_save, sender=SafetyAccident)
+def _remember_accident(sender, instance, **kwargs):
+    instance._analysis_before = (
+        SafetyAccident.objects.filter(pk=instance.pk).values_list("occurred_at", flat=True).first()
+        if instance.pk
+        else None
+    )
+
+
+@receiver(post_save, sender=SafetyAccident)
+@receiver(post_delete, sender=SafetyAccident)
+def _accident_changed(sender, instance, **kwargs):
+    _refresh(accident_months=[_month(instance.occurred_at), _month(getattr(instance, "_analysis_before", None))])
 
 
 @receiver(pre_save, sender=OccupationalDiseaseCase)
@@ -112,6 +129,9 @@ def _imported(sender, created_ids, updated, **kwargs):
             months=[_month(i.instance.occurred_at) for i in updated],
             case_ids=[min(created_ids), max(created_ids)] if created_ids else None,
         )
+    elif sender is SafetyAccident:
+        moments = set(SafetyAccident.objects.filter(pk__in=created_ids).values_list("occurred_at", flat=True))
+        _refresh(accident_months=[_month(m) for m in moments | {i.instance.occurred_at for i in updated}])
     elif sender is OccupationalDiseaseCase:
         days = set(OccupationalDiseaseCase.objects.filter(pk__in=created_ids).values_list("diagnosed_on", flat=True))
         days |= {i.instance.diagnosed_on for i in updated}

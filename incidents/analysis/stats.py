@@ -23,7 +23,16 @@ from incidents.models import Severity
 from portal.reference.models import AccidentType, Industry, OccupationalDisease, Region, industry_flag_q
 
 from .cubes import MAX_TIER, tier_of
-from .models import CauseCube, DiseaseCube, EnterpriseCube, InjuryCube, InsuranceCube, PostCube
+from .models import (
+    AccidentCube,
+    CauseCube,
+    DiseaseCube,
+    EnterpriseCube,
+    InjuryCube,
+    InsuranceCube,
+    PostCube,
+    RegionGDP,
+)
 
 CASE_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
 DETAIL_MEASURES = ("cases", "serious", "deaths")
@@ -107,6 +116,7 @@ class Stats:
         self.tier = tier_of(selection.region)
         self._classes: list[int] | None | bool = False
         self._totals: dict = {}
+        self._paths: dict = {}  # region id → path, of the regions read so far
         self.shared = shared if shared is not None else {}
 
     # --- filters ---
@@ -191,10 +201,16 @@ class Stats:
     def by_region(self) -> list[dict]:
         """The selection's child regions (provinces … towns), with their rates; largest first. Cases of
         enterprises registered at the selected region itself (not in any child) form a row of their own."""
+        if "by_region" not in self._totals:
+            self._totals["by_region"] = self._by_region()
+        return [dict(r) for r in self._totals["by_region"]]
+
+    def _by_region(self) -> list[dict]:
         rows = {r["region"]: _sums(r) for r in self._case_rows(children=True).values("region").annotate(**_case_sums())}
         insured = self._insured(self._insurance_rows(children=True).values("region", "year", "quarter"), "region")
-        found = Region.objects.filter(pk__in=set(rows) | set(insured)).values_list("pk", "name", "code")
-        names, codes = {pk: name for pk, name, _c in found}, {pk: code for pk, _n, code in found}
+        found = Region.objects.filter(pk__in=set(rows) | set(insured)).values_list("pk", "name", "code", "path")
+        names, codes = {pk: name for pk, name, _c, _p in found}, {pk: code for pk, _n, code, _p in found}
+        self._paths.update({pk: path for pk, _n, _c, path in found})
         result = [
             {
                 "region": pk,
@@ -285,6 +301,93 @@ class Stats:
             {"severity": value, "name": str(label), "cases": totals[key]}
             for (value, label), key in zip(Severity.choices, ("minor", "serious", "deaths"), strict=True)
         ]
+
+    def ranking(self) -> list[dict]:
+        """The child regions (towns and streets of a county) scored as seed 004 §3.1 has 市安委办 score them: the
+        work-injury incidence rate, the safety-accident rate (accidents per 1,000 insured employees) and accidents
+        per 100 million yuan of GDP. Each figure scores 100 for the best region and 0 for the worst (lower is
+        better); the score is their mean over the figures a region has; best first."""
+        regions = {r["region"]: r for r in self.by_region() if r["region"] is not None}
+        accidents = {
+            r["region"]: r
+            for r in self._rows(AccidentCube, children=True)
+            .filter(month__gte=self.sel.start, month__lte=self.sel.end)
+            .values("region")
+            .annotate(n=Sum("accidents"), deaths=Sum("deaths"))
+        }
+        gdp = self._gdp(set(regions) | set(accidents))
+        rows = []
+        for pk in set(regions) | set(accidents):
+            base = regions.get(pk) or {"region": pk, "cases": 0, "insured": 0, "incidence_rate": None}
+            n = (accidents.get(pk) or {}).get("n") or 0
+            rows.append(
+                {
+                    "region": pk,
+                    "name": base.get("name", ""),
+                    "code": base.get("code", ""),
+                    "cases": base["cases"],
+                    "insured": base["insured"],
+                    "accidents": n,
+                    "accident_deaths": (accidents.get(pk) or {}).get("deaths") or 0,
+                    "gdp": gdp.get(pk),
+                    "incidence_rate": base["incidence_rate"],
+                    "accident_rate": rate(n, base["insured"]),
+                    "accidents_per_gdp": round(n / float(gdp[pk]), 3) if gdp.get(pk) else None,
+                }
+            )
+        figures = ("incidence_rate", "accident_rate", "accidents_per_gdp")
+        for key in figures:
+            values = [r[key] for r in rows if r[key] is not None]
+            best, worst = (min(values), max(values)) if values else (None, None)
+            for row in rows:
+                value = row[key]
+                if value is None:
+                    row[f"{key}_score"] = None
+                else:
+                    row[f"{key}_score"] = 100.0 if worst == best else round(100 * (worst - value) / (worst - best), 1)
+        for row in rows:
+            scores = [row[f"{k}_score"] for k in figures if row[f"{k}_score"] is not None]
+            row["score"] = round(sum(scores) / len(scores), 1) if scores else None
+        rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["code"]))
+        names = dict(
+            Region.objects.filter(pk__in=[r["region"] for r in rows if not r["name"]]).values_list("pk", "name")
+        )
+        for position, row in enumerate(rows, start=1):
+            row["rank"] = position if row["score"] is not None else None
+            row["name"] = row["name"] or names.get(row["region"], "")
+        return rows
+
+    def _gdp(self, region_ids) -> dict:
+        """GDP of each region over the period (亿元): its own figure of each year, or else the sum of the regions
+        under it; a year counts by the share of its months in the period."""
+        months_in: dict[int, int] = defaultdict(int)
+        month = self.sel.start
+        while month <= self.sel.end:
+            months_in[month.year] += 1
+            month = add_months(month, 1)
+        missing = set(region_ids) - set(self._paths)
+        if missing:
+            self._paths.update(Region.objects.filter(pk__in=missing).values_list("pk", "path"))
+        under = Q(region__path__startswith=self.sel.region.path) if self.sel.region is not None else Q()
+        entries = list(
+            RegionGDP.objects.filter(under, year__in=list(months_in)).values_list(
+                "region_id", "region__path", "year", "gdp"
+            )
+        )
+        result = {}
+        for pk in region_ids:
+            path = self._paths.get(pk)
+            if path is None:
+                continue
+            total = Decimal(0)
+            for year, months in months_in.items():
+                own = [g for rid, _p, y, g in entries if rid == pk and y == year]
+                below = [g for rid, p, y, g in entries if rid != pk and y == year and p.startswith(path)]
+                figure = own[0] if own else sum(below, Decimal(0))
+                total += figure * months / 12
+            if total:
+                result[pk] = round(total, 2)
+        return result
 
     def coverage(self) -> dict:
         """Work-injury insurance coverage of the region's key and dust industries: mean insured employees of the

@@ -14,6 +14,7 @@ def refresh(
     case_ids=None,
     disease_months: list[str] | None = None,
     enterprises: bool = False,
+    accident_months: list[str] | None = None,
 ) -> str:
     """``months`` as ISO dates, ``quarters`` as [year, quarter]; ``case_ids`` (first, last) of imported cases,
     whose months are looked up here, after the import has committed."""
@@ -25,6 +26,7 @@ def refresh(
     cubes.refresh_months(wanted)
     cubes.refresh_quarters([tuple(q) for q in quarters or []])
     cubes.refresh_disease_months([datetime.date.fromisoformat(m) for m in disease_months or []])
+    cubes.refresh_accident_months([datetime.date.fromisoformat(m) for m in accident_months or []])
     if enterprises:
         cubes.refresh_enterprises()
     return f"{len(wanted)} months, {len(quarters or [])} quarters"

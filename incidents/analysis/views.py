@@ -19,9 +19,9 @@ from portal.services import create_object
 from portal.views import PortalPermissionMixin, ScopedCreateView, ScopedDeleteView, ScopedUpdateView
 
 from . import targets
-from .forms import SelectionForm, TargetForm, default_period
+from .forms import RegionGDPForm, SelectionForm, TargetForm, default_period
 from .labels import BREAKDOWN_COLUMNS, DOWNLOADS, KPIS
-from .models import CubeState, Target
+from .models import CubeState, RegionGDP, Target
 from .stats import Selection, Stats, add_months
 
 
@@ -95,6 +95,8 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             by_severity=by_severity,
             diseases=diseases,
             coverage=stats.coverage(),
+            ranking=stats.ranking(),
+            gdp_url=reverse("analysis:gdp_list"),
             columns=BREAKDOWN_COLUMNS,
             breadcrumbs=self._breadcrumbs(selection),
             cases_url=f"{cases_url}?{urlencode(base)}",
@@ -292,3 +294,42 @@ class BriefingView(PortalPermissionMixin, TemplateView):
                 dashboard_url=f"{reverse('analysis:dashboard')}?{urlencode({**period, **where})}",
             )
         )
+
+
+class RegionGDPListView(PortalPermissionMixin, TemplateView):
+    """GDP figures of the regions in the user's scope, latest years first."""
+
+    permission_required = "analysis.view_regiongdp"
+    template_name = "analysis/gdp_list.html"
+
+    def get_context_data(self, **kwargs):
+        from portal import imports
+
+        user = self.request.user
+        spec = imports.get_spec("analysis.regiongdp")
+        return {
+            **super().get_context_data(**kwargs),
+            "figures": RegionGDP.objects.visible_to(user).select_related("region", "owner_agency")[:500],
+            "editable": set(RegionGDP.objects.editable_by(user).values_list("pk", flat=True)),
+            "can_add": user.has_perm("analysis.add_regiongdp") and user.agency_id is not None,
+            "import_url": reverse("imports:import_upload", args=[spec.kind]) if spec.may_import(user) else "",
+        }
+
+
+class RegionGDPCreateView(ScopedCreateView):
+    model = RegionGDP
+    form_class = RegionGDPForm
+    success_url = reverse_lazy("analysis:gdp_list")
+
+    def create(self, form):
+        return create_object(
+            actor=self.request.user,
+            model=RegionGDP,
+            data={**form.cleaned_data, "owner_agency": self.request.user.agency},
+        )
+
+
+class RegionGDPUpdateView(ScopedUpdateView):
+    model = RegionGDP
+    form_class = RegionGDPForm
+    success_url = reverse_lazy("analysis:gdp_list")

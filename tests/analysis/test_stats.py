@@ -314,3 +314,36 @@ def test_insurance_coverage_of_key_industries(data, regions, enterprise_a, djang
     coverage = Stats(Selection(*H1, region=regions["a"])).coverage()
     assert coverage["key"] == {"enterprises": 1, "employees": 150, "insured": 110, "share": 73.3, "target": 80}
     assert coverage["dust"]["employees"] == 0 and coverage["dust"]["share"] is None
+
+
+def test_regional_assessment_by_hand(data, regions, industry, agency_a, agency_b):
+    """Counties of 金华市, 2024 H1: 永康 4 cases / 160 insured = 25.0, 武义 1 / 200 = 5.0; safety accidents 永康 2
+    (2 / 160 × 1,000 = 12.5), 武义 0; GDP 永康 300 亿元 a year (its towns' 120 + 180: no own figure), 武义 100 亿元
+    → half a year: 150 and 50 → 2 / 150 = 0.013 and 0. 武义 is best on every figure (score 100), 永康 worst (0)."""
+    from incidents.analysis.models import RegionGDP
+    from incidents.models import SafetyAccident
+
+    kind = AccidentType.objects.get(code="03")
+    enterprise = InjuryCase.objects.filter(enterprise__region=regions["a_town"]).first().enterprise
+    for day in (3, 4):
+        SafetyAccident.objects.create(
+            enterprise=enterprise,
+            owner_agency=agency_a,
+            occurred_at=local(2024, 5, day, 9),
+            accident_type=kind,
+            deaths=0,
+            serious_injuries=1,
+        )
+    other_town = regions["a_town"].__class__.objects.create(
+        code="330784002", name="西城街道", level="town", parent=regions["a"]
+    )
+    RegionGDP.objects.create(region=regions["a_town"], year=2024, gdp=Decimal("120"), owner_agency=agency_a)
+    RegionGDP.objects.create(region=other_town, year=2024, gdp=Decimal("180"), owner_agency=agency_a)
+    RegionGDP.objects.create(region=regions["b"], year=2024, gdp=Decimal("100"), owner_agency=agency_b)
+    cubes.rebuild()
+    ranking = Stats(Selection(*H1, region=regions["jinhua"])).ranking()
+    assert [(r["name"], r["rank"], r["score"]) for r in ranking] == [("武义县", 1, 100.0), ("永康市", 2, 0.0)]
+    yongkang = ranking[1]
+    assert (yongkang["incidence_rate"], yongkang["accidents"], yongkang["accident_rate"]) == (25.0, 2, 12.5)
+    assert (yongkang["gdp"], yongkang["accidents_per_gdp"]) == (Decimal("150.00"), 0.013)
+    assert ranking[0]["gdp"] == Decimal("50.00") and ranking[0]["accidents_per_gdp"] == 0.0

@@ -68,6 +68,7 @@ class StatisticsView(APIView):
                     "by_severity": stats.by_severity(),
                     "diseases": stats.diseases(),
                     "coverage": stats.coverage(),
+                    "ranking": stats.ranking(),
                     "as_of": state.refreshed_at.isoformat() if state and state.refreshed_at else None,
                 }
             )
