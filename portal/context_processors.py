@@ -21,6 +21,8 @@ def _shell(request):
         nav.append({"label": _("Home"), "url": reverse("home"), "icon": "house"})
         if user.has_perm("analysis.view_statistics"):
             nav.append({"label": _("Statistics"), "url": reverse("analysis:dashboard"), "icon": "bar-chart-line"})
+        elif user.has_perm("analysis.view_own_statistics"):
+            nav.append({"label": _("Statistics"), "url": reverse("analysis:enterprise"), "icon": "bar-chart-line"})
         if user.has_perm("enterprises.view_enterprise"):
             nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
         for perm, label, url, icon in (

@@ -76,7 +76,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "agency_admin": _AGENCY_STAFF | _SET_TARGETS | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
     "secretariat": _AGENCY_STAFF | _SET_TARGETS,
     "safety_officer": _ALL_USERS
-    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot"}
+    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "analysis.view_own_statistics"}
     | {f"incidents.view_{m}" for m in _INCIDENT_MODELS},
     "expert": _ALL_USERS,
     # 三员: accounts / roles and security policy / audit. None of them reads business data.

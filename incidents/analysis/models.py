@@ -73,7 +73,10 @@ class InjuryCube(models.Model):
             models.Index(fields=["tier", "parent", "industry", "month"], name="injurycube_parent"),
             models.Index(fields=["month"], name="injurycube_month"),
         ]
-        permissions = [("view_statistics", _("Can view statistics"))]
+        permissions = [
+            ("view_statistics", _("Can view statistics")),
+            ("view_own_statistics", _("Can view the statistics of one's own enterprise")),
+        ]
 
     def __str__(self):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} industry {self.industry_id}"

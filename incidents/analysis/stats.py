@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from incidents.models import Severity
@@ -483,3 +483,35 @@ def _with_rates(figures: dict, insured) -> dict:
 
 
 __all__ = ["Selection", "Stats", "rate", "change"]
+
+
+def enterprise_figures(enterprise, selection: Selection) -> dict:
+    """One enterprise's figures over the selection's period, from its own cases and insurance quarters (a
+    handful of rows), with the same measures and rates as the summary tables."""
+    from django.utils import timezone as tz
+
+    from enterprises.models import InsuranceSnapshot
+    from incidents.models import InjuryCase
+
+    start = tz.make_aware(datetime.datetime(selection.start.year, selection.start.month, 1))  # noqa: DTZ001
+    following = add_months(selection.end, 1)
+    end = tz.make_aware(datetime.datetime(following.year, following.month, 1))  # noqa: DTZ001
+    cases = InjuryCase.objects.filter(enterprise=enterprise).in_period(start, end)
+    figures = _sums(
+        cases.aggregate(
+            cases=Count("id"),
+            minor=Count("id", filter=Q(severity="minor")),
+            serious=Count("id", filter=Q(severity="serious")),
+            deaths=Count("id", filter=Q(severity="fatal")),
+            lost_workdays=Sum("lost_workdays"),
+            fund_payout=Sum("fund_payout"),
+        )
+    )
+    quarters = list(
+        InsuranceSnapshot.objects.filter(selection.quarter_q(), enterprise=enterprise).values_list(
+            "insured_employees", flat=True
+        )
+    )
+    insured = sum(quarters) / len(quarters) if quarters else 0
+    posts = list(cases.values("post").annotate(cases=Count("id")).order_by("-cases", "post")[:5])
+    return {**_with_rates(figures, insured), "posts": posts}

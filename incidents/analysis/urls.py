@@ -6,6 +6,7 @@ app_name = "analysis"
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("briefing/", views.BriefingView.as_view(), name="briefing"),
+    path("enterprise/", views.EnterpriseStatisticsView.as_view(), name="enterprise"),
     path("targets/", views.TargetListView.as_view(), name="target_list"),
     path("gdp/", views.RegionGDPListView.as_view(), name="gdp_list"),
     path("gdp/add/", views.RegionGDPCreateView.as_view(), name="gdp_add"),

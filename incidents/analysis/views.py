@@ -333,3 +333,49 @@ class RegionGDPUpdateView(ScopedUpdateView):
     model = RegionGDP
     form_class = RegionGDPForm
     success_url = reverse_lazy("analysis:gdp_list")
+
+
+class EnterpriseStatisticsView(PortalPermissionMixin, TemplateView):
+    """A safety officer's view: the enterprise's cases and rate against its industry in the county and its town."""
+
+    permission_required = "analysis.view_own_statistics"
+    template_name = "analysis/enterprise.html"
+
+    def get_context_data(self, **kwargs):
+        from .stats import enterprise_figures
+
+        enterprise = self.request.user.enterprise
+        if enterprise is None:
+            raise Http404
+        form = SelectionForm(self.request.GET, user=self.request.user)
+        start, end = default_period()
+        if form.is_valid():
+            start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        town = enterprise.region
+        county = next((r for r in Region.objects.ancestors_of(town, include_self=True) if r.level == "county"), town)
+        industry = Selection(start, end, region=county, industry=enterprise.industry)
+        own = enterprise_figures(enterprise, Selection(start, end))
+        comparisons = [
+            {"label": _("This enterprise"), **own},
+            {
+                "label": _("%(industry)s in %(region)s")
+                % {"industry": enterprise.industry.name, "region": county.name},
+                **Stats(industry).totals(),
+            },
+            {
+                "label": _("All industries in %(region)s") % {"region": town.name},
+                **Stats(Selection(start, end, region=town)).totals(),
+            },
+        ]
+        return {
+            **super().get_context_data(**kwargs),
+            "form": form,
+            "enterprise": enterprise,
+            "start": start,
+            "end": end,
+            "comparisons": comparisons,
+            "posts": own["posts"],
+            "above_average": own["incidence_rate"] is not None
+            and comparisons[1]["incidence_rate"] is not None
+            and own["incidence_rate"] > comparisons[1]["incidence_rate"],
+        }
