@@ -3,11 +3,13 @@ search that account binding (safety officers) needs."""
 
 from django.contrib import admin
 
+from portal.admin import PortalModelAdmin
+
 from .models import Enterprise
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
+class EnterpriseAdmin(PortalModelAdmin):
     search_fields = ["name", "credit_code"]
 
     def has_module_permission(self, request):

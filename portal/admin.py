@@ -1,12 +1,26 @@
 """Admin bases and the portal's own records: the audit trail is read-only, for the audit administrator."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin
+from django.contrib.auth.models import Group
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from .models import AuditEvent, JobOutbox, WorkerHeartbeat
+from .pagination import CappedPaginator
 from .services import create_object, delete_object, update_object
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
+class PortalModelAdmin(admin.ModelAdmin):
+    """Base of every admin: a changelist never counts a big table exactly. The page count stops at 100,000
+    (``CappedPaginator``), the "N total" full count is off, and so are the per-filter facet counts."""
+
+    paginator = CappedPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+
+
+class AuditedModelAdmin(PortalModelAdmin):
     """Saves and deletes through the generic services, so every admin write lands in the audit trail."""
 
     def save_model(self, request, obj, form, change):
@@ -31,7 +45,7 @@ class AuditedModelAdmin(admin.ModelAdmin):
             delete_object(actor=request.user, instance=obj)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PortalModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -61,3 +75,18 @@ class JobOutboxAdmin(ReadOnlyAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["hostname", "at"]
+
+
+# The admins of Django and DRF themselves (registered before ours), with the same counting rules.
+class PortalGroupAdmin(PortalModelAdmin, GroupAdmin):
+    pass
+
+
+class PortalTokenAdmin(PortalModelAdmin, TokenAdmin):
+    pass
+
+
+for _model, _admin_class in ((Group, PortalGroupAdmin), (TokenProxy, PortalTokenAdmin)):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+    admin.site.register(_model, _admin_class)

@@ -6,8 +6,11 @@ Kept apart from ``portal.api`` because DRF imports these classes while ``rest_fr
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import InvalidPage
+from django.utils.translation import gettext_lazy as _
 from rest_framework import pagination, permissions
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from portal import audit
 
@@ -23,17 +26,54 @@ METHOD_ACTIONS = {
 
 
 class Pagination(pagination.PageNumberPagination):
-    """Page numbers with a capped count: ``count`` stops at 100,000 and ``count_capped`` says so."""
+    """Keyset pages when the ordering allows (``next``/``previous`` carry a signed ``cursor``), page numbers
+    otherwise; ``count`` stops at 100,000 and ``count_capped`` says so. The response keeps the page-number shape
+    (``count``, ``count_capped``, ``next``, ``previous``, ``results``), and ``?page=N`` keeps working within the
+    cap. A cursor page runs no COUNT: ``count`` is the one taken when the list was opened (same filters)."""
 
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    cursor_query_param = "cursor"
+    cursor_query_description = _("Where the page starts: the opaque value of a next or previous link.")
+    invalid_cursor_message = _("This page link is not valid for this list. Start again from the first page.")
 
     @property
     def django_paginator_class(self):
-        from portal.pagination import CappedPaginator
+        from portal.pagination import KeysetPaginator
 
-        return CappedPaginator
+        return KeysetPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        page_size = self.get_page_size(request)
+        if not page_size:
+            return None
+        paginator = self.django_paginator_class(queryset, page_size, query=request.query_params)
+        if paginator.cursor_invalid:
+            raise ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        page_number = self.get_page_number(request, paginator)
+        try:
+            self.page = paginator.page(page_number)
+        except InvalidPage as exc:
+            raise NotFound(self.invalid_page_message.format(page_number=page_number, message=str(exc))) from exc
+        # The browsable API's numbered controls only where pages have numbers.
+        self.display_page_controls = paginator.ordering is None and paginator.num_pages > 1
+        return list(self.page)
+
+    def get_next_link(self):
+        if self.page.next_cursor is None:
+            return super().get_next_link() if self.page.number is not None else None
+        return self._cursor_link(self.page.next_cursor)
+
+    def get_previous_link(self):
+        if self.page.previous_cursor is None:
+            return super().get_previous_link() if self.page.number is not None else None
+        return self._cursor_link(self.page.previous_cursor)
+
+    def _cursor_link(self, cursor: str) -> str:
+        url = remove_query_param(self.request.build_absolute_uri(), self.page_query_param)
+        return replace_query_param(url, self.cursor_query_param, cursor)
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
@@ -43,7 +83,20 @@ class Pagination(pagination.PageNumberPagination):
     def get_paginated_response_schema(self, schema):
         schema = super().get_paginated_response_schema(schema)
         schema["properties"]["count_capped"] = {"type": "boolean", "example": False}
+        schema["properties"]["next"]["example"] = f"http://api.example.org/accounts/?{self.cursor_query_param}=eyJv…"
         return schema
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            *super().get_schema_operation_parameters(view),
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": str(self.cursor_query_description),
+                "schema": {"type": "string"},
+            },
+        ]
 
 
 class RolePermission(permissions.BasePermission):

@@ -18,7 +18,7 @@ from django_tables2 import SingleTableMixin
 
 from portal import audit, todos
 from portal.forms import style_fields
-from portal.pagination import CappedPaginator
+from portal.pagination import CappedPaginator, KeysetPaginator
 from portal.permissions import get_visible_or_404
 from portal.services import create_object, delete_object, update_object
 
@@ -46,8 +46,12 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
     """List with filters (django-filter) and a sortable, paginated table (django-tables2)."""
 
     # django-tables2 paginates (and counts) the table; Django's own list pagination would count the scope twice.
-    table_pagination = {"per_page": 25, "paginator_class": CappedPaginator}
+    # Keyset (cursor) pages when the table is sorted by its own non-null columns, capped page numbers otherwise.
+    table_pagination = {"per_page": 25, "paginator_class": KeysetPaginator}
     template_name = "generic/object_list.html"
+
+    def get_table_pagination(self, table):
+        return {**super().get_table_pagination(table), "query": self.request.GET}
 
     def get_permission_required(self):
         return [f"{self.model._meta.app_label}.view_{self.model._meta.model_name}"]
@@ -103,6 +107,7 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         if self.export_columns:
             query = self.request.GET.copy()
             query.pop("page", None)
+            query.pop("cursor", None)
             ctx["export_urls"] = {
                 fmt: "?" + (query.urlencode() + "&" if query else "") + f"export={fmt}" for fmt in ("xlsx", "csv")
             }

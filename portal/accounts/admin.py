@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import AuditedModelAdmin
+from portal.admin import AuditedModelAdmin, PortalModelAdmin
 from portal.services import update_object
 
 from . import services
@@ -49,7 +49,7 @@ class UserAddForm(forms.ModelForm):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(PortalModelAdmin):
     list_display = ["username", "full_name", "role", "agency", "enterprise", "is_active", "locked_until", "last_login"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name", "email"]
@@ -144,7 +144,7 @@ class UserAdmin(admin.ModelAdmin):
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
+class LoginAttemptAdmin(PortalModelAdmin):
     list_display = ["at", "username", "succeeded", "ip_address"]
     list_filter = ["succeeded"]
     search_fields = ["username", "ip_address"]

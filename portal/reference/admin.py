@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import AuditedModelAdmin
+from portal.admin import AuditedModelAdmin, PortalModelAdmin
 
 from .models import (
     AccidentGrade,
@@ -27,7 +27,7 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(PortalModelAdmin):
     """Browse and search only: these rows come from ``load_reference``."""
 
     show_full_result_count = False
