@@ -65,11 +65,15 @@ class IncidentFilterSet(django_filters.FilterSet):
         label = field.label_from_instance if name == "region" else (lambda i: f"{i.code} {i.name}")
         empty = field.empty_label or "---------"
 
+        cache = []
+
         def choices():
-            items = list(offered.order_by("path"))
-            if chosen and str(chosen).isdigit() and all(i.pk != int(chosen) for i in items):
-                items += list(field.queryset.filter(pk=int(chosen)))
-            return [("", empty)] + [(i.pk, label(i)) for i in items]
+            if not cache:  # the widget may iterate its choices more than once
+                items = list(offered.order_by("path"))
+                if chosen and str(chosen).isdigit() and all(i.pk != int(chosen) for i in items):
+                    items += list(field.queryset.filter(pk=int(chosen)))
+                cache.extend([("", empty)] + [(i.pk, label(i)) for i in items])
+            return cache
 
         field.widget.choices = choices
 
