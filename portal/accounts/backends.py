@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.utils import timezone
 
@@ -20,6 +21,17 @@ class LockoutModelBackend(ModelBackend):
         if user.is_locked:
             return None
         return user
+
+    def get_user(self, user_id):
+        """The request's user with its agency, enterprise and their regions in one query: every scoped list and
+        statistic needs the region, which would otherwise cost two more queries per request."""
+        try:
+            user = get_user_model()._default_manager.select_related(
+                "agency__region", "enterprise__region", "enterprise__industry"
+            ).get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
 
     def user_can_authenticate(self, user):
         return super().user_can_authenticate(user) and not getattr(user, "is_locked", False)

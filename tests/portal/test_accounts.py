@@ -324,3 +324,14 @@ def test_too_short_password_message_is_chinese():
     with override("zh-hans"), pytest.raises(ValidationError) as exc:
         password_validation.validate_password("Ab1-short")
     assert "密码太短，至少需要 12 个字符。" in exc.value.messages
+
+
+def test_the_request_user_comes_with_agency_and_region_in_one_query(users, django_assert_num_queries):
+    from portal.accounts.backends import LockoutModelBackend
+
+    with django_assert_num_queries(1):
+        user = LockoutModelBackend().get_user(users["staff_a"].pk)
+        assert user.region.code == "330784" and user.agency.kind == "hrss"
+    with django_assert_num_queries(1):
+        officer = LockoutModelBackend().get_user(users["officer_a"].pk)
+        assert officer.region.name == "东城街道" and officer.enterprise.industry.code == "3311"
