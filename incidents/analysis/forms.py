@@ -44,6 +44,12 @@ class SelectionForm(StyledFormMixin, forms.Form):
         required=False,
     )
 
+    granularity = forms.ChoiceField(
+        label=_("Trend by"),
+        choices=[("month", _("month")), ("quarter", _("quarter")), ("year", _("year"))],
+        required=False,
+    )
+
     MAX_MONTHS = 120
 
     def __init__(self, *args, user=None, **kwargs):

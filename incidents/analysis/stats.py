@@ -189,12 +189,26 @@ class Stats:
             "change_last_year": {k: change(current[k], last_year[k]) for k in keys},
         }
 
-    def trend(self) -> list[dict]:
-        """One row per month of the period (months without cases included, as zeros)."""
+    def trend(self, granularity: str = "month") -> list[dict]:
+        """One row per month (or ``quarter``, ``year``) of the period, periods without cases included as zeros;
+        ``month`` and ``last_month`` are its first and last months within the selection, ``label`` names it
+        (2025-03, 2025Q1, 2025)."""
         rows = {r["month"]: _sums(r) for r in self._case_rows().values("month").annotate(**_case_sums())}
-        result, month = [], self.sel.start
+        result: list[dict] = []
+        month = self.sel.start
         while month <= self.sel.end:
-            result.append({"month": month, **rows.get(month, _sums({}))})
+            if granularity == "year":
+                start, label = month.replace(month=1), f"{month.year}"
+            elif granularity == "quarter":
+                quarter = (month.month - 1) // 3
+                start, label = month.replace(month=quarter * 3 + 1), f"{month.year}Q{quarter + 1}"
+            else:
+                start, label = month, f"{month:%Y-%m}"
+            if not result or result[-1]["label"] != label:
+                result.append({"month": max(start, self.sel.start), "label": label, **_sums({})})
+            result[-1]["last_month"] = month
+            for key, value in rows.get(month, {}).items():
+                result[-1][key] += value
             month = add_months(month, 1)
         return result
 

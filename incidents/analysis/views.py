@@ -45,7 +45,8 @@ class DashboardView(PortalPermissionMixin, TemplateView):
     def get_context_data(self, *, form, selection, stats, **kwargs):
         ctx = super().get_context_data(**kwargs)
         summary = stats.summary()
-        by_region, by_industry, trend = stats.by_region(), stats.by_industry(), stats.trend()
+        granularity = form.cleaned_data.get("granularity") if form.is_valid() else None
+        by_region, by_industry, trend = stats.by_region(), stats.by_industry(), stats.trend(granularity or "month")
         by_type, by_post = stats.by_accident_type(), stats.by_post()
         by_severity = stats.by_severity(summary["current"])
 
@@ -70,7 +71,7 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         for row in by_severity:
             row["cases_url"] = f"{cases_url}?{urlencode({**base, 'severity': row['severity']})}"
         for row in trend:
-            month = {"occurred_from": row["month"].isoformat(), "occurred_to": _last_day(row["month"]).isoformat()}
+            month = {"occurred_from": row["month"].isoformat(), "occurred_to": _last_day(row["last_month"]).isoformat()}
             row["cases_url"] = f"{cases_url}?{urlencode({**base, **month})}"
         current = summary["current"]
         ctx.update(
@@ -101,7 +102,7 @@ class DashboardView(PortalPermissionMixin, TemplateView):
             breadcrumbs=self._breadcrumbs(selection),
             cases_url=f"{cases_url}?{urlencode(base)}",
             chart_data={
-                "trend": [{"label": f"{r['month']:%Y-%m}", "value": r["cases"], "url": r["cases_url"]} for r in trend],
+                "trend": [{"label": r["label"], "value": r["cases"], "url": r["cases_url"]} for r in trend],
                 "by_region": [
                     {"label": r["name"], "value": r["cases"], "url": r["cases_url"]}
                     for r in by_region
@@ -141,6 +142,9 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         return params
 
     def _url(self, selection: Selection, **changes) -> str:
+        granularity = self.request.GET.get("granularity")
+        if granularity in ("quarter", "year"):
+            changes.setdefault("granularity", granularity)
         return f"{reverse('analysis:dashboard')}?{urlencode(self._params(selection, **changes))}"
 
     @staticmethod
@@ -171,8 +175,8 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         """One chart's table as XLSX (the trend has no insured column: insured figures are quarterly)."""
         measures = BREAKDOWN_COLUMNS
         if name == "trend":
-            columns = [exports.Column(_("Month"), lambda r: f"{r['month']:%Y-%m}")]
-            rows = stats.trend()
+            columns = [exports.Column(_("Period"), lambda r: r["label"])]
+            rows = stats.trend(self.request.GET.get("granularity") or "month")
             measures = [(k, label) for k, label in BREAKDOWN_COLUMNS if k not in ("insured", "incidence_rate")]
         elif name == "by_region":
             columns = [exports.Column(_("Region"), lambda r: r["name"])]

@@ -347,3 +347,38 @@ def test_regional_assessment_by_hand(data, regions, industry, agency_a, agency_b
     assert (yongkang["incidence_rate"], yongkang["accidents"], yongkang["accident_rate"]) == (25.0, 2, 12.5)
     assert (yongkang["gdp"], yongkang["accidents_per_gdp"]) == (Decimal("150.00"), 0.013)
     assert ranking[0]["gdp"] == Decimal("50.00") and ranking[0]["accidents_per_gdp"] == 0.0
+
+
+def test_trend_by_quarter_and_year(data, regions):
+    stats = Stats(Selection(datetime.date(2023, 2, 1), datetime.date(2024, 6, 1), region=regions["a"]))
+    quarters = stats.trend("quarter")
+    assert [(r["label"], r["cases"]) for r in quarters] == [
+        ("2023Q1", 1),
+        ("2023Q2", 0),
+        ("2023Q3", 0),
+        ("2023Q4", 0),
+        ("2024Q1", 3),
+        ("2024Q2", 1),
+    ]
+    assert quarters[0]["month"] == datetime.date(2023, 2, 1) and quarters[0]["last_month"] == datetime.date(2023, 3, 1)
+    assert [(r["label"], r["cases"]) for r in stats.trend("year")] == [("2023", 1), ("2024", 4)]
+
+
+def test_accident_types_of_both_editions_when_the_period_spans_the_change(regions, enterprise_a, agency_a, settings):
+    settings.GB6441_2025_EFFECTIVE = "2025-07-01"
+    old = AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+    new = AccidentType.objects.create(edition=2025, code="WSA10300", name="机械伤害", kind="type")
+    for when, kind in ((local(2025, 6, 30, 23), old), (local(2025, 7, 1, 1), new), (local(2025, 8, 1, 1), new)):
+        InjuryCase.objects.create(
+            enterprise=enterprise_a,
+            owner_agency=agency_a,
+            occurred_at=when,
+            accident_type=kind,
+            post="冲压工",
+            worker_name="王五",
+            worker_id_number=worker_id(700 + when.month),
+            severity="minor",
+        )
+    cubes.rebuild()
+    types = Stats(Selection.year(2025, region=regions["a"])).by_accident_type()
+    assert [(r["edition"], r["code"], r["cases"]) for r in types] == [(2025, "WSA10300", 2), (1986, "03", 1)]

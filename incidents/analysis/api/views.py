@@ -38,6 +38,7 @@ class StatisticsView(APIView):
             OpenApiParameter("region", int, description="Region id (default: the user's own region)"),
             OpenApiParameter("industry", int, description="Industry section or division id"),
             OpenApiParameter("flag", str, enum=["key", "dust"], description="Key or dust industries of the region"),
+            OpenApiParameter("granularity", str, enum=["month", "quarter", "year"], description="Trend periods"),
         ],
         responses=dict,
     )
@@ -60,7 +61,7 @@ class StatisticsView(APIView):
                         "flag": selection.flag,
                     },
                     "summary": stats.summary(),
-                    "trend": stats.trend(),
+                    "trend": stats.trend(form.cleaned_data.get("granularity") or "month"),
                     "by_region": stats.by_region(),
                     "by_industry": stats.by_industry(),
                     "by_accident_type": stats.by_accident_type(),
