@@ -12,7 +12,7 @@ KPIS = [
     ("death_rate", _("Deaths per 1,000 insured")),
     ("serious_rate", _("Serious injuries per 1,000 insured")),
 ]
-DOWNLOADS = ("trend", "by_region", "by_industry", "by_type", "by_post")
+DOWNLOADS = ("trend", "by_region", "by_industry", "by_type", "by_post", "ranking")
 BREAKDOWN_COLUMNS = [
     ("cases", _("Cases")),
     ("serious", _("Serious injuries")),

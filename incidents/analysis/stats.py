@@ -428,6 +428,7 @@ class Stats:
             .values("disease", "short_exposure", "month__year")
             .annotate(n=Sum("cases"))
         )
+        by_class = list(self._case_rows(model=DiseaseCube, by_class=True).values("industry").annotate(n=Sum("cases")))
         diseases = {d.pk: d for d in OccupationalDisease.objects.filter(pk__in={r["disease"] for r in rows})}
         by_disease: dict = defaultdict(int)
         years: dict = defaultdict(lambda: [0, 0])
@@ -456,11 +457,31 @@ class Stats:
                 for pk, n in top_rows[:top]
                 if pk in diseases
             ],
+            "by_industry": self._group_classes(by_class),
             "short_share_by_year": [
                 {"year": year, "pneumoconiosis": v[0], "short": v[1], "share": _share(v[1], v[0])}
                 for year, v in sorted(years.items())
             ],
         }
+
+    def _group_classes(self, rows) -> list[dict]:
+        """Rows of ``{"industry": class id, "n": count}`` summed by the selected industry's children (sections
+        when none is selected)."""
+        node = self.sel.industry
+        depth = node.depth + 1 if node is not None else 0
+        paths = dict(Industry.objects.filter(pk__in={r["industry"] for r in rows}).values_list("pk", "path"))
+        totals: dict[str, int] = defaultdict(int)
+        for row in rows:
+            path = paths.get(row["industry"])
+            if path:
+                totals["/" + "/".join(path.strip("/").split("/")[: depth + 1]) + "/"] += row["n"] or 0
+        nodes = {i.path: i for i in Industry.objects.filter(path__in=list(totals))}
+        result = [
+            {"industry": nodes[p].pk, "code": nodes[p].code, "name": nodes[p].name, "cases": n}
+            for p, n in totals.items()
+            if p in nodes
+        ]
+        return sorted(result, key=lambda r: (-r["cases"], r["code"]))
 
     def _insured(self, rows, key: str | None = None) -> dict:
         """Mean over the quarters with figures of the insured employees, per ``key`` (None: one total)."""

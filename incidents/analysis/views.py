@@ -181,6 +181,21 @@ class DashboardView(PortalPermissionMixin, TemplateView):
         elif name == "by_region":
             columns = [exports.Column(_("Region"), lambda r: r["name"])]
             rows = stats.by_region()
+        elif name == "ranking":
+            columns = [
+                exports.Column(label, _getter(key))
+                for key, label in (
+                    ("rank", _("Rank")),
+                    ("name", _("Region")),
+                    ("incidence_rate", _("Incidence per 1,000 insured")),
+                    ("accidents", _("Safety accidents")),
+                    ("accident_rate", _("Accidents per 1,000 insured")),
+                    ("gdp", _("GDP (100 million yuan)")),
+                    ("accidents_per_gdp", _("Accidents per 100 million yuan GDP")),
+                    ("score", _("Score")),
+                )
+            ]
+            rows, measures = stats.ranking(), []
         elif name in ("by_type", "by_post"):
             if name == "by_type":
                 columns = [

@@ -131,3 +131,10 @@ def test_disease_rows_link_to_the_disease_list(client_for, users, data, enterpri
     (row,) = response.context["diseases"]["by_disease"]
     listed = client.get(row["cases_url"])
     assert listed.status_code == 200 and len(listed.context["table"].rows) == 1
+
+
+def test_the_ranking_downloads_as_xlsx(client_for, users, data):  # noqa: F811
+    response = page(client_for(users["staff_city"]), download="ranking")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:2] == ["排名", "行政区划"] and [r[1] for r in rows[1:]] == ["武义县", "永康市"]

@@ -299,6 +299,7 @@ def test_occupational_disease_figures(data, regions, enterprise_a, enterprise_b,
     half = Stats(Selection(*H1, region=regions["a"])).diseases()
     assert (half["cases"], half["pneumoconiosis"], half["pneumoconiosis_short"], half["short_share"]) == (3, 2, 1, 50.0)
     assert [(d["name"], d["cases"]) for d in half["by_disease"]] == [("矽肺", 2), ("噪声聋", 1)]
+    assert [(d["code"], d["cases"]) for d in half["by_industry"]] == [("C", 3)]
     two_years = Stats(Selection(dt.date(2023, 1, 1), dt.date(2024, 12, 1), region=regions["a"])).diseases()
     assert two_years["short_share_by_year"] == [
         {"year": 2023, "pneumoconiosis": 1, "short": 1, "share": 100.0},
