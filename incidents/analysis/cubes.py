@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from enterprises.models import EnterpriseStatus, InsuranceSnapshot
@@ -209,68 +209,28 @@ ACCIDENT_CUBE = CaseCube(
 )
 
 
-def refresh_accident_months(months: Iterable[datetime.date]) -> None:
-    """Rebuild the safety-accident summary rows of these months."""
+def _refresh_monthly(
+    cubes: tuple, column: str, months: Iterable[datetime.date], state: str, *, dates: bool = False
+) -> list:
+    """Rebuild the rows of ``months`` (first days) of summary tables built from one source table, in one
+    transaction: delete them, aggregate the source rows of those months (``column``: a time, counted in its
+    local month, or with ``dates`` a date), derive the country and all-industries rows. Returns the months."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
     if not months:
-        return
-    month_sql, month_params = _month_sql("c.occurred_at")
-    ranges = [_month_bounds(m) for m in months]
-    case_filter = " OR ".join(["(c.occurred_at >= %s AND c.occurred_at < %s)"] * len(ranges))
-    range_params = [connection.ops.adapt_datetimefield_value(b) for pair in ranges for b in pair]
-    month_list = ", ".join(["%s"] * len(months))
-    table = AccidentCube._meta.db_table
-    with transaction.atomic():
-        _lock(table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
-            ACCIDENT_CUBE.build(cursor, case_filter, range_params, month_sql, month_params)
-        _derive_country_and_all_industries(
-            table, ["month"], [m for m, _a in ACCIDENT_CUBE.measures], f"month IN ({month_list})", list(months)
-        )
-        _touch("accident", rebuilt=False)
-
-
-def refresh_disease_months(months: Iterable[datetime.date]) -> None:
-    """Rebuild the occupational-disease summary rows of these months (by diagnosis date)."""
-    months = sorted({datetime.date(m.year, m.month, 1) for m in months})
-    if not months:
-        return
-    month_sql, month_params = _date_month_sql("c.diagnosed_on")
-    ranges = [(m, _add_month(m)) for m in months]
-    case_filter = " OR ".join(["(c.diagnosed_on >= %s AND c.diagnosed_on < %s)"] * len(ranges))
-    range_params = [d for pair in ranges for d in pair]
-    month_list = ", ".join(["%s"] * len(months))
-    table = DiseaseCube._meta.db_table
-    with transaction.atomic():
-        _lock(table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
-            DISEASE_CUBE.build(cursor, case_filter, range_params, month_sql, month_params)
-        _derive_country_and_all_industries(
-            table, ["month", "disease_id", "short_exposure"], ["cases"], f"month IN ({month_list})", list(months)
-        )
-        _touch("disease", rebuilt=False)
-
-
-def _add_month(month: datetime.date) -> datetime.date:
-    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def refresh_months(months: Iterable[datetime.date]) -> int:
-    """Rebuild the case summary rows of these months (first days). Returns the number of cases aggregated."""
-    months = sorted({datetime.date(m.year, m.month, 1) for m in months})
-    if not months:
-        return 0
-    month_sql, month_params = _month_sql("c.occurred_at")
-    ranges = [_month_bounds(m) for m in months]
-    case_filter = " OR ".join(["(c.occurred_at >= %s AND c.occurred_at < %s)"] * len(ranges))
-    range_params = [connection.ops.adapt_datetimefield_value(b) for pair in ranges for b in pair]  # SQLite: UTC text
+        return months
+    if dates:
+        month_sql, month_params = _date_month_sql(f"c.{column}")
+        range_params = [d for m in months for d in (m, _add_month(m))]
+    else:
+        month_sql, month_params = _month_sql(f"c.{column}")
+        bounds = [b for m in months for b in _month_bounds(m)]
+        range_params = [connection.ops.adapt_datetimefield_value(b) for b in bounds]  # SQLite: UTC text
+    case_filter = " OR ".join([f"(c.{column} >= %s AND c.{column} < %s)"] * len(months))
     month_list = ", ".join(["%s"] * len(months))
     with transaction.atomic():
-        _lock("case cubes")
+        _lock(state)
         with connection.cursor() as cursor:
-            for cube in CASE_CUBES:
+            for cube in cubes:
                 table = cube.model._meta.db_table
                 cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
                 cube.build(cursor, case_filter, range_params, month_sql, month_params)
@@ -281,14 +241,30 @@ def refresh_months(months: Iterable[datetime.date]) -> int:
                     f"month IN ({month_list})",
                     list(months),
                 )
-            table = InjuryCube._meta.db_table
-            cursor.execute(
-                f"SELECT COALESCE(SUM(cases), 0) FROM {table} WHERE tier = 1 AND month IN ({month_list})",  # noqa: S608
-                months,
-            )
-            aggregated = cursor.fetchone()[0]
-        _touch("injury", rebuilt=False)
-    return int(aggregated)
+        _touch(state, rebuilt=False)
+    return months
+
+
+def refresh_accident_months(months: Iterable[datetime.date]) -> None:
+    """Rebuild the safety-accident summary rows of these months."""
+    _refresh_monthly((ACCIDENT_CUBE,), "occurred_at", months, "accident")
+
+
+def refresh_disease_months(months: Iterable[datetime.date]) -> None:
+    """Rebuild the occupational-disease summary rows of these months (by diagnosis date)."""
+    _refresh_monthly((DISEASE_CUBE,), "diagnosed_on", months, "disease", dates=True)
+
+
+def _add_month(month: datetime.date) -> datetime.date:
+    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def refresh_months(months: Iterable[datetime.date]) -> int:
+    """Rebuild the work-injury summary rows of these months. Returns the number of cases aggregated."""
+    done = _refresh_monthly(CASE_CUBES, "occurred_at", months, "injury")
+    if not done:
+        return 0
+    return InjuryCube.objects.filter(tier=1, industry__isnull=True, month__in=done).aggregate(n=Sum("cases"))["n"] or 0
 
 
 # --- insurance -----------------------------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ class RegionAncestry(models.Model):
         return f"{self.region_id}@{self.tier} → {self.ancestor_id}"
 
 
-class InjuryCube(models.Model):
-    """Work-injury cases by region tier, industry class (or all) and month."""
+class Cube(models.Model):
+    """Base of the summary tables: a row of one region (at its tier) and one industry class, or all industries."""
 
     tier = models.PositiveSmallIntegerField()
     region = _region()
@@ -57,7 +57,27 @@ class InjuryCube(models.Model):
     industry = models.ForeignKey(
         "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"tier {self.tier} region {self.region_id} industry {self.industry_id}"
+
+
+class MonthlyCube(Cube):
     month = models.DateField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {super().__str__()}"
+
+
+class InjuryCube(MonthlyCube):
+    """Work-injury cases by region tier, industry class (or all) and month."""
+
     cases = models.PositiveIntegerField(default=0)
     minor = models.PositiveIntegerField(default=0)
     serious = models.PositiveIntegerField(default=0)
@@ -78,20 +98,10 @@ class InjuryCube(models.Model):
             ("view_own_statistics", _("Can view the statistics of one's own enterprise")),
         ]
 
-    def __str__(self):
-        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} industry {self.industry_id}"
 
-
-class CaseDetailCube(models.Model):
+class CaseDetailCube(MonthlyCube):
     """Base of the breakdowns of cases by one more attribute (accident type, post)."""
 
-    tier = models.PositiveSmallIntegerField()
-    region = _region()
-    parent = _region()
-    industry = models.ForeignKey(
-        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    month = models.DateField()
     cases = models.PositiveIntegerField(default=0)
     minor = models.PositiveIntegerField(default=0)
     serious = models.PositiveIntegerField(default=0)
@@ -133,17 +143,10 @@ class PostCube(CaseDetailCube):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} post {self.post}"
 
 
-class DiseaseCube(models.Model):
+class DiseaseCube(MonthlyCube):
     """New occupational-disease diagnoses by region tier, industry class (or all), month of diagnosis, disease,
     and whether the worker had fewer than 5 years of exposure (seed 000 tracks that share for pneumoconiosis)."""
 
-    tier = models.PositiveSmallIntegerField()
-    region = _region()
-    parent = _region()
-    industry = models.ForeignKey(
-        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    month = models.DateField()
     disease = models.ForeignKey(
         "reference.OccupationalDisease", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
@@ -160,16 +163,9 @@ class DiseaseCube(models.Model):
         return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} disease {self.disease_id}"
 
 
-class AccidentCube(models.Model):
+class AccidentCube(MonthlyCube):
     """Production-safety accidents (应急) by region tier, industry class (or all) and month."""
 
-    tier = models.PositiveSmallIntegerField()
-    region = _region()
-    parent = _region()
-    industry = models.ForeignKey(
-        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
-    month = models.DateField()
     accidents = models.PositiveIntegerField(default=0)
     deaths = models.PositiveIntegerField(default=0)
     serious_injuries = models.PositiveIntegerField(default=0)
@@ -181,9 +177,6 @@ class AccidentCube(models.Model):
             models.Index(fields=["tier", "parent", "industry", "month"], name="accidentcube_parent"),
             models.Index(fields=["month"], name="accidentcube_month"),
         ]
-
-    def __str__(self):
-        return f"{self.month:%Y-%m} tier {self.tier} region {self.region_id} industry {self.industry_id}"
 
 
 class RegionGDP(models.Model):
@@ -218,36 +211,21 @@ class RegionGDP(models.Model):
         return reverse("analysis:gdp_list")
 
 
-class EnterpriseCube(models.Model):
+class EnterpriseCube(Cube):
     """Operating enterprises and their employees by region tier and industry class (or all), as they are now:
     the denominators of the insurance coverage of key (≥ 80 %) and dust (≥ 90 %) industries."""
 
-    tier = models.PositiveSmallIntegerField()
-    region = _region()
-    parent = _region()
-    industry = models.ForeignKey(
-        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
     enterprises = models.PositiveIntegerField(default=0)
     employees = models.BigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["tier", "region", "industry"], name="enterprisecube_region")]
 
-    def __str__(self):
-        return f"tier {self.tier} region {self.region_id} industry {self.industry_id}"
 
-
-class InsuranceCube(models.Model):
+class InsuranceCube(Cube):
     """Insured employees, enterprises, premium and payout by region tier, industry class (or all) and quarter:
     the denominators of the incidence rates and the coverage figures."""
 
-    tier = models.PositiveSmallIntegerField()
-    region = _region()
-    parent = _region()
-    industry = models.ForeignKey(
-        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
-    )
     year = models.PositiveSmallIntegerField()
     quarter = models.PositiveSmallIntegerField()
     enterprises = models.PositiveIntegerField(default=0)

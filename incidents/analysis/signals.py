@@ -44,48 +44,37 @@ def _month(moment) -> datetime.date | None:
     return day.replace(day=1)
 
 
-@receiver(pre_save, sender=InjuryCase)
-def _remember_case(sender, instance, **kwargs):
-    instance._analysis_before = (
-        InjuryCase.objects.filter(pk=instance.pk).values_list("occurred_at", flat=True).first() if instance.pk else None
-    )
+def _month_of_day(day) -> datetime.date | None:
+    return day.replace(day=1) if day is not None else None
 
 
-@receiver(post_save, sender=InjuryCase)
-@receiver(post_delete, sender=InjuryCase)
-def _case_changed(sender, instance, **kwargs):
-    _refresh(months=[_month(instance.occurred_at), _month(getattr(instance, "_analysis_before", None))])
+# Each case table: the column that puts a row in a month, how to get the month, and which refresh it needs.
+WATCHED = (
+    (InjuryCase, "occurred_at", _month, "months"),
+    (SafetyAccident, "occurred_at", _month, "accident_months"),
+    (OccupationalDiseaseCase, "diagnosed_on", _month_of_day, "disease_months"),
+)
 
 
-@receiver(pre_save, sender=SafetyAccident)
-def _remember_accident(sender, instance, **kwargs):
-    instance._analysis_before = (
-        SafetyAccident.objects.filter(pk=instance.pk).values_list("occurred_at", flat=True).first()
-        if instance.pk
-        else None
-    )
+def _watch(model, column: str, month_of, refresh_key: str) -> None:
+    """A saved or deleted row refreshes its month, and the month it had before if an edit moved it."""
+
+    def remember(sender, instance, **kwargs):
+        instance._analysis_before = (
+            model.objects.filter(pk=instance.pk).values_list(column, flat=True).first() if instance.pk else None
+        )
+
+    def changed(sender, instance, **kwargs):
+        moments = (getattr(instance, column), getattr(instance, "_analysis_before", None))
+        _refresh(**{refresh_key: [month_of(m) for m in moments]})
+
+    pre_save.connect(remember, sender=model, weak=False, dispatch_uid=f"analysis-before-{model._meta.label}")
+    for signal in (post_save, post_delete):
+        signal.connect(changed, sender=model, weak=False, dispatch_uid=f"analysis-changed-{model._meta.label}")
 
 
-@receiver(post_save, sender=SafetyAccident)
-@receiver(post_delete, sender=SafetyAccident)
-def _accident_changed(sender, instance, **kwargs):
-    _refresh(accident_months=[_month(instance.occurred_at), _month(getattr(instance, "_analysis_before", None))])
-
-
-@receiver(pre_save, sender=OccupationalDiseaseCase)
-def _remember_diagnosis(sender, instance, **kwargs):
-    instance._analysis_before = (
-        OccupationalDiseaseCase.objects.filter(pk=instance.pk).values_list("diagnosed_on", flat=True).first()
-        if instance.pk
-        else None
-    )
-
-
-@receiver(post_save, sender=OccupationalDiseaseCase)
-@receiver(post_delete, sender=OccupationalDiseaseCase)
-def _diagnosis_changed(sender, instance, **kwargs):
-    days = (instance.diagnosed_on, getattr(instance, "_analysis_before", None))
-    _refresh(disease_months=[d.replace(day=1) for d in days if d is not None])
+for _model, _column, _month_of, _key in WATCHED:
+    _watch(_model, _column, _month_of, _key)
 
 
 @receiver(post_save, sender=InsuranceSnapshot)
@@ -116,10 +105,12 @@ def _enterprise_changed(sender, instance, created=False, **kwargs):
 
 def _enterprise_moved(ids) -> None:
     """Its cases and insurance figures now count under another region or industry: all their months."""
-    _refresh(
-        months={_month(m) for m in InjuryCase.objects.filter(enterprise__in=ids).values_list("occurred_at", flat=True)},
-        quarters=set(InsuranceSnapshot.objects.filter(enterprise__in=ids).values_list("year", "quarter")),
-    )
+    months = {
+        key: {month_of(m) for m in model.objects.filter(enterprise__in=ids).values_list(column, flat=True)}
+        for model, column, month_of, key in WATCHED
+    }
+    quarters = set(InsuranceSnapshot.objects.filter(enterprise__in=ids).values_list("year", "quarter"))
+    _refresh(quarters=quarters, **months)
 
 
 @receiver(imports.committed)
@@ -129,13 +120,11 @@ def _imported(sender, created_ids, updated, **kwargs):
             months=[_month(i.instance.occurred_at) for i in updated],
             case_ids=[min(created_ids), max(created_ids)] if created_ids else None,
         )
-    elif sender is SafetyAccident:
-        moments = set(SafetyAccident.objects.filter(pk__in=created_ids).values_list("occurred_at", flat=True))
-        _refresh(accident_months=[_month(m) for m in moments | {i.instance.occurred_at for i in updated}])
-    elif sender is OccupationalDiseaseCase:
-        days = set(OccupationalDiseaseCase.objects.filter(pk__in=created_ids).values_list("diagnosed_on", flat=True))
-        days |= {i.instance.diagnosed_on for i in updated}
-        _refresh(disease_months=[d.replace(day=1) for d in days])
+    elif sender in (SafetyAccident, OccupationalDiseaseCase):
+        ((model, column, month_of, key),) = [w for w in WATCHED if w[0] is sender]
+        moments = set(model.objects.filter(pk__in=created_ids).values_list(column, flat=True))
+        moments |= {getattr(i.instance, column) for i in updated}
+        _refresh(**{key: [month_of(m) for m in moments]})
     elif sender is InsuranceSnapshot:
         quarters = set(InsuranceSnapshot.objects.filter(pk__in=created_ids).values_list("year", "quarter"))
         _refresh(quarters=quarters | {(i.instance.year, i.instance.quarter) for i in updated})

@@ -383,3 +383,49 @@ def test_accident_types_of_both_editions_when_the_period_spans_the_change(region
     cubes.rebuild()
     types = Stats(Selection.year(2025, region=regions["a"])).by_accident_type()
     assert [(r["edition"], r["code"], r["cases"]) for r in types] == [(2025, "WSA10300", 2), (1986, "03", 1)]
+
+
+def test_safety_accidents_and_diagnoses_refresh_their_months(
+    regions, enterprise_a, agency_a, settings, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from incidents.analysis.models import AccidentCube, DiseaseCube
+    from incidents.models import OccupationalDiseaseCase, SafetyAccident
+    from portal.reference.models import OccupationalDisease
+
+    settings.GB6441_2025_EFFECTIVE = "2099-01-01"
+    kind = AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
+    silicosis = OccupationalDisease.objects.create(
+        code="2013-01-1-01",
+        catalogue_version=2013,
+        class_no=1,
+        class_name="类",
+        subclass_no=1,
+        item_no=1,
+        name="矽肺",
+        valid_from=dt.date(2013, 12, 23),
+        valid_to=dt.date(2025, 7, 31),
+    )
+    cubes.rebuild()
+    with django_capture_on_commit_callbacks(execute=True):
+        accident = SafetyAccident.objects.create(
+            enterprise=enterprise_a, owner_agency=agency_a, occurred_at=local(2024, 4, 30, 23, 30), accident_type=kind
+        )
+        OccupationalDiseaseCase.objects.create(
+            enterprise=enterprise_a,
+            owner_agency=agency_a,
+            worker_name="孙七",
+            worker_id_number=worker_id(800),
+            disease=silicosis,
+            hazard_factor="矽尘",
+            exposure_years=Decimal("6"),
+            diagnosed_on=dt.date(2024, 4, 30),
+        )
+    county = {"tier": 3, "region": regions["a"], "industry__isnull": True}
+    assert AccidentCube.objects.get(**county).month == dt.date(2024, 4, 1)
+    assert DiseaseCube.objects.get(**county).cases == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        accident.occurred_at = local(2024, 5, 2, 8)
+        accident.save()
+    assert list(AccidentCube.objects.filter(**county).values_list("month", "accidents")) == [(dt.date(2024, 5, 1), 1)]
