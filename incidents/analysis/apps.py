@@ -13,7 +13,7 @@ class AnalysisConfig(AppConfig):
     def ready(self):
         from portal import imports
 
-        from . import signals  # noqa: F401
+        from . import signals, tasks  # noqa: F401 - receivers and the jobs they queue by name
         from .imports import RegionGDPImport
 
         imports.register(RegionGDPImport())

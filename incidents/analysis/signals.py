@@ -4,7 +4,9 @@ commits (an import is one job for all its rows)."""
 from __future__ import annotations
 
 import datetime
+import threading
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -15,26 +17,71 @@ from portal import imports
 from portal.reference.models import Region
 
 
-def _refresh(months=(), quarters=(), case_ids=None, disease_months=(), enterprises=False, accident_months=()) -> None:
-    """Queue a refresh of these months and quarters for when the transaction commits."""
-    from portal.jobs import enqueue
+class _Pending:
+    """The refreshes asked for within a transaction, sent as one job when it commits (a bulk delete of 100,000
+    cases sends one job, not 100,000). Refreshing a month more than needed is harmless: it recomputes from the
+    data as it is."""
 
-    from .tasks import refresh
+    def __init__(self):
+        self.months: set = set()
+        self.quarters: set = set()
+        self.disease_months: set = set()
+        self.accident_months: set = set()
+        self.case_ids: list | None = None
+        self.enterprises = False
 
-    months = sorted({m.isoformat() for m in months if m is not None})
-    disease_months = sorted({m.isoformat() for m in disease_months if m is not None})
-    accident_months = sorted({m.isoformat() for m in accident_months if m is not None})
-    quarters = sorted({(int(y), int(q)) for y, q in quarters})
-    if months or quarters or case_ids or disease_months or enterprises or accident_months:
-        enqueue(
-            refresh,
-            months=months,
-            quarters=[list(q) for q in quarters],
-            case_ids=case_ids,
-            disease_months=disease_months,
-            enterprises=enterprises,
-            accident_months=accident_months,
+    def merge(self, months=(), quarters=(), case_ids=None, disease_months=(), enterprises=False, accident_months=()):
+        self.months |= {m for m in months if m is not None}
+        self.disease_months |= {m for m in disease_months if m is not None}
+        self.accident_months |= {m for m in accident_months if m is not None}
+        self.quarters |= {(int(y), int(q)) for y, q in quarters}
+        if case_ids:
+            low, high = case_ids
+            self.case_ids = [min(low, self.case_ids[0]), max(high, self.case_ids[1])] if self.case_ids else [low, high]
+        self.enterprises = self.enterprises or enterprises
+
+    def send(self):
+        if (
+            not (self.months or self.quarters or self.case_ids or self.disease_months or self.accident_months)
+            and not self.enterprises
+        ):
+            return
+        from portal.jobs import send_now
+
+        send_now(
+            "analysis.refresh",
+            [],
+            {
+                "months": sorted(m.isoformat() for m in self.months),
+                "quarters": sorted([list(q) for q in self.quarters]),
+                "case_ids": self.case_ids,
+                "disease_months": sorted(m.isoformat() for m in self.disease_months),
+                "accident_months": sorted(m.isoformat() for m in self.accident_months),
+                "enterprises": self.enterprises,
+            },
         )
+
+
+_local = threading.local()
+
+
+def _refresh(**changes) -> None:
+    """Ask for a refresh of these months and quarters when the transaction commits (at once outside one).
+
+    Requests accumulate per thread; every request adds an on-commit callback, and the first callback to run sends
+    all that has accumulated as one job, the others find nothing left. (A callback dropped by a rollback leaves
+    its months to the next one: an extra refresh, never a missed one.)"""
+    pending = getattr(_local, "pending", None)
+    if pending is None:
+        pending = _local.pending = _Pending()
+    pending.merge(**changes)
+    transaction.on_commit(_flush)
+
+
+def _flush() -> None:
+    pending, _local.pending = getattr(_local, "pending", None), None
+    if pending is not None:
+        pending.send()
 
 
 def _month(moment) -> datetime.date | None:

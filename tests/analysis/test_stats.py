@@ -429,3 +429,36 @@ def test_safety_accidents_and_diagnoses_refresh_their_months(
         accident.occurred_at = local(2024, 5, 2, 8)
         accident.save()
     assert list(AccidentCube.objects.filter(**county).values_list("month", "accidents")) == [(dt.date(2024, 5, 1), 1)]
+
+
+def test_a_bulk_delete_queues_one_refresh(data, regions, django_capture_on_commit_callbacks, monkeypatch):
+    from django.db import transaction
+
+    from portal import jobs
+
+    sent = []
+    real_send = jobs.send_now
+    monkeypatch.setattr(jobs, "send_now", lambda *args: sent.append(args) or real_send(*args))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with transaction.atomic():
+            InjuryCase.objects.filter(enterprise__region__path__startswith=regions["a"].path).delete()
+    for callback in callbacks:
+        callback()
+    assert len(sent) == 1 and sent[0][2]["months"] == ["2023-03-01", "2024-02-01", "2024-03-01", "2024-04-01"]
+    assert Stats(Selection(*H1, region=regions["a"])).totals()["cases"] == 0
+    assert Stats(Selection(*H1, region=regions["b"])).totals()["cases"] == 1
+
+
+def test_a_rolled_back_savepoint_does_not_lose_later_refreshes(data, regions, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    InjuryCase.objects.filter(occurred_at=local(2024, 3, 5, 10)).delete()
+                    raise RuntimeError("rolled back")
+            except RuntimeError:
+                pass
+            InjuryCase.objects.filter(occurred_at=local(2024, 4, 1, 0, 30)).delete()
+    assert [r["cases"] for r in Stats(Selection(*H1, region=regions["a"])).trend()] == [0, 1, 2, 0, 0, 0]
