@@ -27,8 +27,10 @@ def _grant_key(obj) -> str:
 
 def _unmask_grants(request) -> dict:
     now = time.time()
-    grants = {k: v for k, v in request.session.get("unmask_grants", {}).items() if v > now}
-    request.session["unmask_grants"] = grants
+    stored = request.session.get("unmask_grants", {})
+    grants = {k: v for k, v in stored.items() if v > now}
+    if grants != stored:  # write the session only when a grant has expired
+        request.session["unmask_grants"] = grants
     return grants
 
 
