@@ -15,6 +15,7 @@ import gc
 import io
 import json
 import pickle
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -206,7 +207,7 @@ def row_error(row: int, column: str, message: str) -> str:
 
 
 def validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int, list]], progress=None) -> Validation:
-    """``progress(rows_done)`` is called every 1,000 rows (a job reports it to the user)."""
+    """``progress(rows_done)`` is called every 1,000 rows (a job reports it to the user; see ``check_file``)."""
     from portal.reference.validators import preloaded_region_codes
 
     with preloaded_region_codes(), _gc_paused():
@@ -725,6 +726,7 @@ def specs_for(actor) -> list[ImportSpec]:
 
 
 PREVIEW_ROWS = 200
+PROGRESS_SECONDS = 0.5
 
 
 def read_upload(batch) -> bytes:
@@ -745,8 +747,15 @@ def check_file(*, actor, spec: ImportSpec, batch, keep: bool = True) -> Validati
     With ``keep``, the checked rows are kept (encrypted) for the confirmation."""
     from portal.models import ImportBatch, ImportStatus
 
+    last = [time.monotonic()]
+
     def progress(done: int) -> None:
-        ImportBatch.objects.filter(pk=batch.pk).update(progress=done)
+        """Written at most twice a second: the page refreshes every few seconds, and a statement per 1,000
+        rows would double an import's statements."""
+        now = time.monotonic()
+        if now - last[0] >= PROGRESS_SECONDS:
+            last[0] = now
+            ImportBatch.objects.filter(pk=batch.pk).update(progress=done)
 
     content = read_upload(batch)
     try:

@@ -440,3 +440,25 @@ def test_xlsx_cells_are_read_as_typed(users, enterprise_a, type_03):
     assert "GB 6441" in result.errors[0]["message"] and "99" in result.errors[0]["message"]
     assert result.items[0].values["lost_workdays"] == 12
     assert result.items[0].values["recognized_on"] == datetime.date(2025, 5, 6)
+
+
+def test_progress_is_written_at_most_twice_a_second(users, regions, industry, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal import imports
+
+    rows = [ENTERPRISE_HEADERS[:4]] + [
+        [credit_code(30000 + i), f"进度{i}", regions["a_town"].code, industry.code] for i in range(3000)
+    ]
+    spec = imports.get_spec("enterprises.enterprise")
+
+    def progress_updates(seconds):
+        monkeypatch.setattr(imports, "PROGRESS_SECONDS", seconds)
+        batch = imports.upload(actor=users["staff_a"], spec=spec, uploaded_file=csv_file(rows))
+        with CaptureQueriesContext(connection) as ctx:
+            imports.check_file(actor=users["staff_a"], spec=spec, batch=batch)
+        return sum('"progress" =' in q["sql"] and q["sql"].startswith("UPDATE") for q in ctx.captured_queries)
+
+    assert progress_updates(0) >= 5  # and every 1,000 rows when time allows
+    assert progress_updates(3600) == 2  # only the reset to 0 at the start and the result at the end
