@@ -495,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
         data = build_dataset()
         agency, actor = data["agency"], data["user"]
+        from incidents.analysis import cubes
+
+        cubes.rebuild_ancestry()  # the statistics refresh an import queues fans cases out to the region's ancestors
         spec = imports.get_spec("incidents.injurycase")
         headers = spec_headers(spec)
         t0 = time.perf_counter()
