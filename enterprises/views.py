@@ -2,7 +2,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal import views as generic
-from portal.exports import Column
+from portal.exports import Column, display
 from portal.permissions import get_visible_or_404
 from portal.services import create_object
 
@@ -24,9 +24,9 @@ class EnterpriseListView(generic.ScopedListView):
         Column(_("region"), lambda e: e.region.name),
         Column(_("industry code"), lambda e: e.industry.code),
         Column(_("industry"), lambda e: e.industry.name),
-        Column(_("scale"), lambda e: e.get_scale_display()),
+        Column(_("scale"), display("scale")),
         Column(_("employees"), lambda e: e.employees),
-        Column(_("status"), lambda e: e.get_status_display()),
+        Column(_("status"), display("status")),
         Column(_("legal representative"), lambda e: e.legal_representative),
         Column(_("safety officer"), lambda e: e.safety_contact_name),
         Column(_("safety officer phone"), lambda e: e.safety_contact_phone),

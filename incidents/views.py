@@ -9,7 +9,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal import views as generic
-from portal.exports import Column
+from portal.exports import Column, display
 from portal.permissions import may_record, may_unmask
 
 from . import services
@@ -113,7 +113,7 @@ _ENTERPRISE_COLUMNS = [
 _WORKER_COLUMNS = [
     Column(_("injured worker"), lambda c: c.masked_worker_name),
     Column(_("ID number"), lambda c: c.masked_id_number),
-    Column(_("sex"), lambda c: c.get_sex_display()),
+    Column(_("sex"), display("sex")),
 ]
 
 
@@ -128,7 +128,7 @@ class InjuryCaseListView(IncidentListView):
         Column(_("accident type"), lambda c: f"{c.accident_type.code} {c.accident_type.name}"),
         Column(_("post"), lambda c: c.post),
         *_WORKER_COLUMNS,
-        Column(_("severity"), lambda c: c.get_severity_display()),
+        Column(_("severity"), display("severity")),
         Column(_("lost workdays"), lambda c: c.lost_workdays),
         Column(_("recognition date"), lambda c: c.recognized_on),
         Column(_("disability grade"), lambda c: c.disability_grade),
@@ -220,7 +220,7 @@ class SafetyAccidentListView(IncidentListView):
         Column(_("time of the accident"), lambda a: a.occurred_at),
         *_ENTERPRISE_COLUMNS,
         Column(_("accident type"), lambda a: f"{a.accident_type.code} {a.accident_type.name}"),
-        Column(_("grade"), lambda a: a.get_grade_display()),
+        Column(_("grade"), display("grade")),
         Column(_("deaths"), lambda a: a.deaths),
         Column(_("serious injuries"), lambda a: a.serious_injuries),
         Column(_("minor injuries"), lambda a: a.minor_injuries),

@@ -17,6 +17,8 @@ app.conf.beat_schedule = {
     "worker-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": 60.0},
     # Every minute: re-send jobs that could not reach the broker when they were queued.
     "flush-job-outbox": {"task": "portal.tasks.flush_outbox", "schedule": 60.0},
+    # Minute 25 of every hour: delete export files past EXPORT_RETENTION_DAYS.
+    "expire-exports": {"task": "portal.tasks.expire_exports", "schedule": crontab(minute=25)},
     # 02:10 daily: mark accounts whose password expired, remind those about to expire.
     "password-expiry-reminders": {
         "task": "portal.accounts.tasks.remind_password_expiry",

@@ -160,3 +160,83 @@ class ImportBatch(models.Model):
     @classmethod
     def scope_editable(cls, qs, user):
         return qs.filter(created_by=user)
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Being prepared")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+    EXPIRED = "expired", _("Expired")
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", "XLSX"
+    CSV = "csv", "CSV"
+
+
+def export_file_path(instance, filename: str) -> str:
+    """An unguessable name: the file holds (masked) personal data; the download view, not the path, authorises."""
+    import secrets
+
+    suffix = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"exports/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{suffix}"
+
+
+class ExportJob(models.Model):
+    """A list export too large for the request: built by a background job for its owner, who downloads it
+    from "My exports" until it expires. The list is re-read for the owner with the stored filter."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("list"), max_length=100)  # URL name of the list view, e.g. incidents:injurycase_list
+    title = models.CharField(_("data"), max_length=200)
+    format = models.CharField(_("format"), max_length=4, choices=ExportFormat.choices)
+    query = models.TextField(_("filter"), blank=True)  # the list's GET parameters, URL-encoded
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    expected_rows = models.PositiveIntegerField(_("expected rows"), default=0)  # the capped count at request time
+    row_count = models.PositiveIntegerField(_("rows"), default=0)
+    progress = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), upload_to=export_file_path, blank=True)
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"), db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.file_name or f"{self.title}.{self.format}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def query_display(self) -> str:
+        """The stored filter as the user typed it: ``severity=serious; q=永康``."""
+        from urllib.parse import parse_qsl
+
+        return "; ".join(f"{k}={v}" for k, v in parse_qsl(self.query) if v)
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == ExportStatus.DONE and bool(self.file) and self.expires_at > timezone.now()
+
+    @classmethod
+    def scope_visible(cls, qs, user):
+        """An export is seen (and downloaded) by the person who asked for it, nobody else."""
+        return qs.filter(created_by=user)
+
+    @classmethod
+    def scope_editable(cls, qs, user):
+        return qs.filter(created_by=user)

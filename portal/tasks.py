@@ -67,3 +67,23 @@ def confirm_import(batch_id: int, actor_id: int) -> str:
     imports.confirm(actor=User.objects.get(pk=actor_id), batch=batch)
     batch.refresh_from_db()
     return batch.status
+
+
+@shared_task(name="portal.tasks.build_export")
+def build_export(job_id: int, actor_id: int) -> str:
+    """Write the file of a large list export for its owner; idempotent: only a queued job is built."""
+    from portal import exports
+    from portal.models import ExportJob
+
+    job = ExportJob.objects.select_related("created_by").filter(pk=job_id, created_by_id=actor_id).first()
+    if job is None:
+        return "skipped"
+    return exports.build_export_job(job=job).status
+
+
+@shared_task(name="portal.tasks.expire_exports")
+def expire_exports() -> int:
+    """Delete export files past their retention (``EXPORT_RETENTION_DAYS``)."""
+    from portal import exports
+
+    return exports.expire_exports()

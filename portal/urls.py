@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("inbox/", include("portal.notifications.urls")),
     path("imports/", include("portal.import_urls")),
+    path("exports/", include("portal.export_urls")),
     path("enterprises/", include("enterprises.urls")),
     path("incidents/", include("incidents.urls")),
     path("analysis/", include("incidents.analysis.urls")),

@@ -68,22 +68,41 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
             return self.export(fmt)
         return super().get(request, *args, **kwargs)
 
+    def export_queryset(self):
+        """What an export of this list holds: the user's scope, the list's filters, the model's ordering.
+        Also used by the export job (portal.exports.build_export_job) for the same user and filter."""
+        filterset = self.get_filterset(self.get_filterset_class())
+        if filterset.is_bound and not filterset.is_valid():
+            return self.get_queryset().none()
+        return filterset.qs.order_by(*(self.model._meta.ordering or ["pk"]))
+
     def export(self, fmt: str):
-        """The list as filtered (and only the rows the user may see), audited with its filter and row count."""
+        """The list as filtered (and only the rows the user may see), audited with its filter and row count.
+        More rows than ``EXPORT_INLINE_MAX_ROWS`` (the capped count): a background job writes the file and the
+        user goes to "My exports"."""
         from portal import exports
 
-        filterset = self.get_filterset(self.get_filterset_class())
-        queryset = filterset.qs if filterset.is_valid() else self.get_queryset().none()
-        queryset = queryset.order_by(*(self.model._meta.ordering or ["pk"]))
-        name = f"{self.model._meta.verbose_name_plural}-{timezone.localdate():%Y%m%d}.{fmt}"
-        filters = {k: v for k, v in self.request.GET.items() if k not in ("export", "page")}
+        queryset = self.export_queryset()
+        filters = exports.export_filters(self.request.GET)
         paginator = CappedPaginator(queryset, per_page=1)
         rows = f"{paginator.cap}+" if paginator.is_capped else str(paginator.count)
-        audit.record(
-            actor=self.request.user,
-            verb="export",
-            note=f"{self.model._meta.label_lower} {fmt} rows={rows} filter={filters}"[:500],
-        )
+        if paginator.count > settings.EXPORT_INLINE_MAX_ROWS:
+            exports.start_export_job(
+                actor=self.request.user,
+                kind=self.request.resolver_match.view_name,
+                model=self.model,
+                fmt=fmt,
+                filters=filters,
+                expected_rows=paginator.count,
+                rows_label=rows,
+            )
+            messages.info(
+                self.request,
+                _("This export is large and is prepared in the background. You will be notified."),
+            )
+            return redirect("exports:export_list")
+        exports.audit_export(actor=self.request.user, model=self.model, fmt=fmt, rows_label=rows, filters=filters)
+        name = exports.export_file_name(self.model._meta.verbose_name_plural, fmt)
         data = exports.rows(queryset, self.export_columns)
         if fmt == "csv":
             return exports.csv_response(name, self.export_columns, data)
