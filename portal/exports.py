@@ -86,11 +86,18 @@ def _disposition(filename: str) -> str:
 # --- CSV -------------------------------------------------------------------------------------------------------
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _csv_text(value) -> str:
+    """A CSV cell. Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe
+    (OWASP's CSV-injection advice); numbers stay numbers."""
     if value is None:
         return ""
     if isinstance(value, datetime.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
     return str(value)
 
 
