@@ -27,7 +27,6 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from enterprises.models import EnterpriseStatus, InsuranceSnapshot
-from incidents.models import OccupationalDiseaseCase
 from portal import bulk
 from portal.reference.models import Region
 
@@ -225,8 +224,14 @@ def _refresh_monthly(
         month_sql, month_params = _month_sql(f"c.{column}")
         bounds = [b for m in months for b in _month_bounds(m)]
         range_params = [connection.ops.adapt_datetimefield_value(b) for b in bounds]  # SQLite: UTC text
-    case_filter = " OR ".join([f"(c.{column} >= %s AND c.{column} < %s)"] * len(months))
     month_list = ", ".join(["%s"] * len(months))
+    # One indexable range from the first month to the end of the last (several OR-ed ranges make PostgreSQL scan
+    # the whole table), narrowed to the months asked for when they are not contiguous.
+    case_filter = f"c.{column} >= %s AND c.{column} < %s"
+    range_params = [range_params[0], range_params[-1]]
+    if len(months) != (months[-1].year - months[0].year) * 12 + months[-1].month - months[0].month + 1:
+        case_filter += f" AND {month_sql} IN ({month_list})"
+        range_params += month_params + list(months)
     with transaction.atomic():
         _lock(state)
         with connection.cursor() as cursor:
@@ -350,39 +355,40 @@ def refresh_enterprises() -> None:
 # --- whole rebuild -------------------------------------------------------------------------------------------------
 
 
-def case_months(table: str = "incidents_injurycase") -> list[datetime.date]:
-    """Every month that has a case (local time), from the database."""
-    month_sql, params = _month_sql("c.occurred_at")
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT {month_sql} FROM {table} c", params)  # noqa: S608
-        return sorted(_as_date(r[0]) for r in cursor.fetchall())
-
-
 def _as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
+
+
+def _rebuild_monthly(cubes: tuple, column: str, state: str, *, dates: bool = False) -> None:
+    """Rebuild summary tables whole: emptied, then one pass over the source table each (no month filter). On
+    PostgreSQL the tables are truncated inside the transaction: readers wait for the rebuild (at night) instead
+    of the database deleting and vacuuming millions of rows."""
+    month_sql, month_params = _date_month_sql(f"c.{column}") if dates else _month_sql(f"c.{column}")
+    with transaction.atomic():
+        _lock(state)
+        with connection.cursor() as cursor:
+            for cube in cubes:
+                table = cube.model._meta.db_table
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"TRUNCATE {table}")
+                else:
+                    cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+                cube.build(cursor, "1 = 1", [], month_sql, month_params)
+                _derive_country_and_all_industries(
+                    table, ["month", *(d for d, _s in cube.dims)], [m for m, _a in cube.measures], "1 = 1", []
+                )
+        _touch(state, rebuilt=True)
 
 
 def rebuild() -> dict:
     """Rebuild everything (the nightly job; also after reference data changes)."""
     started = timezone.now()
     rebuild_ancestry()
-    months = case_months()
-    by_year: dict[int, list] = {}
-    for month in months:
-        by_year.setdefault(month.year, []).append(month)
-    cases = sum(refresh_months(group) for group in by_year.values())
-    for cube in CASE_CUBES:
-        cube.model.objects.exclude(month__in=months).delete()
-    accident_months = case_months("incidents_safetyaccident")
-    for year in sorted({m.year for m in accident_months}):
-        refresh_accident_months([m for m in accident_months if m.year == year])
-    AccidentCube.objects.exclude(month__in=accident_months).delete()
-    disease_months = sorted(
-        {d.replace(day=1) for d in OccupationalDiseaseCase.objects.values_list("diagnosed_on", flat=True).distinct()}
-    )
-    for year in sorted({m.year for m in disease_months}):
-        refresh_disease_months([m for m in disease_months if m.year == year])
-    DiseaseCube.objects.exclude(month__in=disease_months).delete()
+    _rebuild_monthly(CASE_CUBES, "occurred_at", "injury")
+    _rebuild_monthly((ACCIDENT_CUBE,), "occurred_at", "accident")
+    _rebuild_monthly((DISEASE_CUBE,), "diagnosed_on", "disease", dates=True)
+    months = InjuryCube.objects.filter(tier=0, industry__isnull=True).count()
+    cases = InjuryCube.objects.filter(tier=0, industry__isnull=True).aggregate(n=Sum("cases"))["n"] or 0
     quarters = sorted(set(InsuranceSnapshot.objects.values_list("year", "quarter").distinct()))
     for year in sorted({y for y, _q in quarters}):
         refresh_quarters([q for q in quarters if q[0] == year])
@@ -390,10 +396,9 @@ def rebuild() -> dict:
         functools.reduce(operator.or_, (Q(year=y, quarter=q) for y, q in quarters), Q(pk__in=[]))
     ).delete()
     refresh_enterprises()
-    _touch("injury", rebuilt=True)
     _touch("insurance", rebuilt=True)
     return {
-        "months": len(months),
+        "months": months,
         "quarters": len(quarters),
         "cases": cases,
         "seconds": (timezone.now() - started).total_seconds(),

@@ -462,3 +462,14 @@ def test_a_rolled_back_savepoint_does_not_lose_later_refreshes(data, regions, dj
                 pass
             InjuryCase.objects.filter(occurred_at=local(2024, 4, 1, 0, 30)).delete()
     assert [r["cases"] for r in Stats(Selection(*H1, region=regions["a"])).trend()] == [0, 1, 2, 0, 0, 0]
+
+
+def test_refreshing_months_that_are_not_contiguous(data, regions):
+    # A change the signals do not see (a queryset update), then a refresh of February and April only.
+    InjuryCase.objects.filter(occurred_at__lt=local(2024, 3, 1)).update(severity="fatal")
+    InjuryCase.objects.filter(occurred_at__gte=local(2024, 3, 15), occurred_at__lt=local(2024, 3, 20)).delete()
+    cubes.refresh_months([datetime.date(2024, 2, 1), datetime.date(2024, 4, 1)])
+    trend = Stats(Selection(*H1, region=regions["a"])).trend()
+    assert [(r["cases"], r["deaths"]) for r in trend][:4] == [(0, 0), (1, 1), (2, 0), (1, 1)]  # March untouched
+    wuyi = Stats(Selection(*H1, region=regions["b"])).totals()
+    assert wuyi["cases"] == 1  # its March case is deleted, but March was not refreshed
