@@ -26,9 +26,11 @@ class LockoutModelBackend(ModelBackend):
         """The request's user with its agency, enterprise and their regions in one query: every scoped list and
         statistic needs the region, which would otherwise cost two more queries per request."""
         try:
-            user = get_user_model()._default_manager.select_related(
-                "agency__region", "enterprise__region", "enterprise__industry"
-            ).get(pk=user_id)
+            user = (
+                get_user_model()
+                ._default_manager.select_related("agency__region", "enterprise__region", "enterprise__industry")
+                .get(pk=user_id)
+            )
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

@@ -381,6 +381,6 @@ def test_export_task_queries_do_not_grow_with_rows(users, enterprise_a, settings
 def test_csv_cells_that_look_like_formulas_are_not_run():
     from portal.exports import _csv_text
 
-    assert _csv_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert _csv_text('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert [_csv_text(v) for v in ("+1", "-2", "@SUM(A1)", "王五")] == ["'+1", "'-2", "'@SUM(A1)", "王五"]
     assert _csv_text(-3) == "-3"  # a negative number stays a number
