@@ -229,9 +229,11 @@ def test_replace_deletes_only_what_the_command_made(regions, industry):
     connection.check_constraints()
 
 
-def test_replace_of_generated_data_alone_empties_and_refills():
+def test_replace_of_generated_data_alone_empties_and_refills(django_capture_on_commit_callbacks):
     generate()
-    generate("--replace", enterprises=100, cases=500)
+    with django_capture_on_commit_callbacks() as callbacks:
+        generate("--replace", "--no-statistics", enterprises=100, cases=500)
+    assert rebuild_statistics_task.delay not in callbacks
     assert Enterprise.objects.count() == 100
     assert InjuryCase.objects.count() == 500
     assert SafetyAccident.injury_cases.through.objects.count() >= SafetyAccident.objects.count() > 0
