@@ -358,6 +358,7 @@ def test_api_skips_the_count_when_the_planner_expects_far_more_than_the_cap(api_
 
     assert pagination.planner_estimate(InjuryCase.objects.all()) is None or connection.vendor == "postgresql"
     monkeypatch.setattr(CappedPaginator, "cap", 30)
+    monkeypatch.setattr(CappedPaginator, "estimate_floor", 0)
     monkeypatch.setattr(pagination, "planner_estimate", lambda qs: 301)
     with CaptureQueriesContext(connection) as ctx:
         body = api_client_for(users["staff_a"]).get(CASES_URL).json()
@@ -365,6 +366,16 @@ def test_api_skips_the_count_when_the_planner_expects_far_more_than_the_cap(api_
     assert body["count"] == 30 and body["count_capped"] is True
     monkeypatch.setattr(pagination, "planner_estimate", lambda qs: 300)  # not above 10 × cap: counted
     assert api_client_for(users["staff_a"]).get(CASES_URL, {"severity": "fatal"}).json()["count"] == 0
+
+
+def test_a_small_cap_never_trusts_the_estimate_of_a_small_table(api_client_for, users, cases, monkeypatch):
+    """An unanalysed table's guess (thousands of rows for a few) is below the floor: the rows are counted."""
+    from portal import pagination
+
+    monkeypatch.setattr(CappedPaginator, "cap", 30)
+    monkeypatch.setattr(pagination, "planner_estimate", lambda qs: 5_000)
+    body = api_client_for(users["staff_a"]).get(CASES_URL, {"severity": "fatal"}).json()
+    assert body["count"] == 0 and body["count_capped"] is False
 
 
 @pytest.fixture
