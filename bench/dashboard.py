@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from _common import (  # noqa: E402
+from _common import (
     REPO_DIR,
     BenchDatabase,
     explain,
@@ -67,7 +67,7 @@ from _common import (  # noqa: E402
     setup_django,
     throwaway_database,
 )
-from case_lists import (  # noqa: E402
+from case_lists import (
     Result,
     Segment,
     empty_view,
@@ -147,7 +147,7 @@ def install_bench_urlconf() -> str:
 
 
 def wsgi_app():
-    """gunicorn's entry point (``bench.dashboard:wsgi_app()``): the portal with the bench URLconf, production
+    """gunicorn's entry point (``dashboard:wsgi_app()``): the portal with the bench URLconf, production
     settings from the environment this script passes."""
     from django.conf import settings
     from django.core.wsgi import get_wsgi_application
@@ -160,17 +160,16 @@ def wsgi_app():
 
 @contextlib.contextmanager
 def gunicorn(*, workers: int, threads: int, tmpdir: Path):
-    """gunicorn on a free local port (its own process group); yields the port, stops it at the end. The app is
-    imported as ``bench.dashboard`` (bench/ as a namespace package)."""
+    """gunicorn on a free local port (its own process group); yields the port, stops it at the end."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     log = tmpdir / "gunicorn.log"
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
-        "bench.dashboard:wsgi_app()",
+        "dashboard:wsgi_app()",
         "--pythonpath",
-        str(REPO_DIR),
+        f"{REPO_DIR},{REPO_DIR / 'bench'}",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -1036,7 +1035,11 @@ def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
 
     args.cases = InjuryCase.objects.count() if not stats else args.cases
 
-    cube = time_cubes(args)
+    if args.requests_only:
+        print("\n--requests-only: the summary tables are measured as they are (no rebuild, refresh or edit timed)")
+        cube = {"rebuilds": [], "refreshes": [], "edits": []}
+    else:
+        cube = time_cubes(args)
     section("Scopes")
     scopes = make_scopes(args.year)
     equal = check_equality(args, scopes)
@@ -1070,6 +1073,11 @@ def main(argv: list[str] | None = None) -> int:
         help="use this database as it is (generating only if it holds no generated data; the summary tables are "
         "rebuilt) and never drop it",
     )
+    parser.add_argument(
+        "--requests-only",
+        action="store_true",
+        help="with --reuse-database: skip the rebuild, refresh and edit timings (the summary tables must be built)",
+    )
     parser.add_argument("--year", type=int, default=None, help="the period measured (default: last year)")
     parser.add_argument("--rebuilds", type=int, default=2, help="timed cubes.rebuild() runs (default 2)")
     parser.add_argument(
@@ -1084,6 +1092,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument("--show-queries", action="store_true", help="list the SQL of every request measured")
     args = parser.parse_args(argv)
+    if args.requests_only and not args.reuse_database:
+        parser.error("--requests-only needs --reuse-database (a new database has no summary tables)")
     if args.quick:
         args.enterprises, args.cases = min(args.enterprises, 20_000), min(args.cases, 200_000)
     if args.region is None:
