@@ -118,6 +118,9 @@ def build_dataset(n: int, seed: int = 20260201) -> dict:
             InjuryCase.objects.bulk_create(batch, batch_size=2000)
             batch.clear()
     InjuryCase.objects.bulk_create(batch, batch_size=2000)
+    from enterprises.models import sync_tiers
+
+    sync_tiers(missing_only=True)  # bulk_create skips save(): the cases take their county from the enterprise
     return {"agency": agency, "user": user, "towns": len(towns)}
 
 

@@ -9,6 +9,7 @@ class EnterprisesConfig(AppConfig):
     def ready(self):
         from portal import imports
 
+        from . import signals  # noqa: F401
         from .imports import EnterpriseImport
 
         imports.register(EnterpriseImport())

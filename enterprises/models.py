@@ -1,13 +1,23 @@
 """Enterprises (用人单位台账): the employers every agency records and every case belongs to."""
 
+from collections import defaultdict
+
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.permissions import ScopedQuerySet
-from portal.reference.models import industry_flag_q, industry_flag_rules, is_industry_flagged, risk_class_for
+from portal.reference.models import (
+    SCOPE_TIERS,
+    industry_flag_q,
+    industry_flag_rules,
+    is_industry_flagged,
+    region_tiers,
+    risk_class_for,
+)
 from portal.reference.validators import validate_credit_code
 
 
@@ -83,7 +93,14 @@ class Enterprise(models.Model):
 
     def save(self, *args, **kwargs):
         self.credit_code = (self.credit_code or "").strip().upper()
+        moved = (
+            self.pk is not None
+            and not self._state.adding
+            and Enterprise.objects.filter(pk=self.pk).exclude(region_id=self.region_id).exists()
+        )
         super().save(*args, **kwargs)
+        if moved:  # its records now count under another province, city or county
+            sync_tiers([self.pk])
 
     def get_absolute_url(self):
         return reverse("enterprises:enterprise_detail", args=[self.pk])
@@ -138,6 +155,117 @@ class EnterpriseRecord(models.Model):
 
     class Meta:
         abstract = True
+
+
+def _tier_field(verbose_name):
+    return models.ForeignKey(
+        "reference.Region",
+        verbose_name=verbose_name,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # the models' composite (tier, date, id) indexes lead with it
+    )
+
+
+class TieredRecord(EnterpriseRecord):
+    """A record counted in millions (cases, accidents) that carries its enterprise's province, city and county as
+    columns of its own: an agency's scope is then one indexed column read in the list's order (``county_id = 42
+    ORDER BY occurred_at DESC``) instead of a join through the enterprise to a prefix match on the region path,
+    which at ten million cases walks the date index through most of the table for a small county.
+
+    Kept current by ``save()`` here, by the importers (``region_tiers``), by ``Enterprise.save()`` and the enterprise
+    importer when an enterprise moves (``sync_tiers``), and by ``manage.py sync_scope_tiers`` after a bulk load or a
+    change to the region tree."""
+
+    province = _tier_field(_("province"))
+    city = _tier_field(_("city"))
+    county = _tier_field(_("county"))
+
+    scope_tiers = SCOPE_TIERS
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.enterprise_id and (self.county_id is None or getattr(self, "_tiers_of", None) != self.enterprise_id):
+            region_id = Enterprise.objects.filter(pk=self.enterprise_id).values_list("region_id", flat=True).first()
+            self.province_id, self.city_id, self.county_id = region_tiers([region_id]).get(region_id, (None,) * 3)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], *self.scope_tiers}
+        super().save(*args, **kwargs)
+        self._tiers_of = self.enterprise_id
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._tiers_of = instance.__dict__.get("enterprise_id")
+        return instance
+
+
+def tier_indexes(date_field: str) -> list[models.Index]:
+    """The indexes that serve a tiered model's lists in their default order within one province, city or county."""
+    return [models.Index(fields=[tier, f"-{date_field}", "-id"]) for tier in SCOPE_TIERS]
+
+
+def tiered_models() -> list[type[TieredRecord]]:
+    return [m for m in apps.get_models() if issubclass(m, TieredRecord)]
+
+
+def sync_tiers(enterprise_ids=None, *, missing_only: bool = False) -> int:
+    """Set the province, city and county of the records of these enterprises (all when None) from their
+    enterprises' regions as they are now; returns the rows changed.
+
+    A few enterprises: one UPDATE per model and county by enterprise id. All of them: one UPDATE … FROM per
+    model, joined to a temporary table of every region's tiers (set-based, minutes at ten million rows)."""
+    models_ = tiered_models()
+    if enterprise_ids is not None:
+        pairs = list(Enterprise.objects.filter(pk__in=list(enterprise_ids)).values_list("pk", "region_id"))
+        tiers = region_tiers({r for _pk, r in pairs})
+        groups = defaultdict(list)
+        for pk, region_id in pairs:
+            groups[tiers.get(region_id, (None,) * 3)].append(pk)
+        changed = 0
+        for (province, city, county), ids in groups.items():
+            for model in models_:
+                rows = model.objects.filter(enterprise_id__in=ids)
+                if missing_only:
+                    rows = rows.filter(county__isnull=True)
+                changed += rows.update(province_id=province, city_id=city, county_id=county)
+        return changed
+    return _sync_all_tiers(models_, missing_only=missing_only)
+
+
+def _sync_all_tiers(models_, *, missing_only: bool) -> int:
+    region_ids = Enterprise.objects.values_list("region_id", flat=True).distinct()
+    tiers = region_tiers(region_ids)
+    quote = connection.ops.quote_name
+    enterprise = quote(Enterprise._meta.db_table)
+    changed = 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE portal_scope_tiers "
+            "(region_id bigint PRIMARY KEY, province_id bigint, city_id bigint, county_id bigint)"
+        )
+        try:
+            cursor.executemany(
+                "INSERT INTO portal_scope_tiers VALUES (%s, %s, %s, %s)", [(r, *t) for r, t in tiers.items()]
+            )
+            for model in models_:
+                table = quote(model._meta.db_table)
+                differs = " OR ".join(f"{table}.{c}_id IS DISTINCT FROM m.{c}_id" for c in SCOPE_TIERS)
+                where = f"{table}.county_id IS NULL" if missing_only else f"({differs})"
+                cursor.execute(
+                    f"UPDATE {table} SET province_id = m.province_id, city_id = m.city_id, county_id = m.county_id "  # noqa: S608
+                    f"FROM {enterprise} e JOIN portal_scope_tiers m ON m.region_id = e.region_id "
+                    f"WHERE {table}.enterprise_id = e.id AND {where}"
+                )
+                changed += cursor.rowcount
+        finally:
+            cursor.execute("DROP TABLE portal_scope_tiers")
+    return changed
 
 
 class InsuranceSnapshot(EnterpriseRecord):

@@ -89,7 +89,7 @@ class IncidentFilterSet(django_filters.FilterSet):
 
     @extend_schema_field(OpenApiTypes.INT)
     def in_region(self, queryset, name, value):
-        return queryset.filter(enterprise__region__path__startswith=value.path) if value else queryset
+        return queryset.in_region(value) if value else queryset
 
     @extend_schema_field(OpenApiTypes.INT)
     def in_industry(self, queryset, name, value):

@@ -15,8 +15,10 @@ from portal.reference.models import (
     AccidentType,
     AccidentTypeKind,
     OccupationalDisease,
+    Region,
     accident_grade,
     disease_catalogue_for,
+    region_tiers,
 )
 from portal.reference.validators import (
     normalize_credit_code,
@@ -79,8 +81,39 @@ def _case_label(day, values):
 
 
 def _enterprises_in_scope(actor, rows):
-    ids = {r["enterprise_id"] for r in rows}
-    return Enterprise.objects.visible_to(actor).filter(id__in=ids).count() == len(ids)
+    """Every enterprise still visible to the actor, and in the province, city and county the rows took from it."""
+    tiers = {r["enterprise_id"]: (r["province_id"], r["city_id"], r["county_id"]) for r in rows}
+    regions = dict(Enterprise.objects.visible_to(actor).filter(id__in=tiers).values_list("pk", "region_id"))
+    if len(regions) != len(tiers):
+        return False
+    now = region_tiers(set(regions.values()))
+    return all(now.get(regions[pk]) == wanted for pk, wanted in tiers.items())
+
+
+def _visible_enterprises(actor, rows):
+    """The actor's enterprises named in the rows, and the tiers of their regions (for the rows to carry)."""
+    codes = {normalize_credit_code(str(r["enterprise"])) for r in rows if r.get("enterprise") is not None}
+    enterprises = (
+        Enterprise.objects.visible_to(actor)
+        .filter(credit_code__in=codes)
+        .only("id", "credit_code", "name", "region_id")
+    )
+    by_code = {e.credit_code: e for e in enterprises}
+    tiers = region_tiers({e.region_id for e in by_code.values()})
+    regions = Region.objects.in_bulk({pk for t in tiers.values() for pk in t if pk is not None})
+    return {
+        "enterprises": by_code,
+        "tiers": {r: tuple(regions.get(pk) for pk in t) for r, t in tiers.items()},
+    }
+
+
+def _take_tiers(values, ctx):
+    """A new case or accident carries its enterprise's province, city and county (``TieredRecord``)."""
+    tiers = ctx["tiers"].get(values["enterprise"].region_id, (None,) * 3)
+    values["province"], values["city"], values["county"] = tiers
+
+
+TIER_SCOPE = ("enterprise_id", "province_id", "city_id", "county_id")
 
 
 class InjuryCaseImport(imports.ImportSpec):
@@ -114,12 +147,8 @@ class InjuryCaseImport(imports.ImportSpec):
         return may_record(actor, InjuryCase)
 
     def context(self, actor, rows):
-        codes = {normalize_credit_code(str(r["enterprise"])) for r in rows if r.get("enterprise") is not None}
-        enterprises = (
-            Enterprise.objects.visible_to(actor).filter(credit_code__in=codes).only("id", "credit_code", "name")
-        )
         return {
-            "enterprises": {e.credit_code: e for e in enterprises},
+            **_visible_enterprises(actor, rows),
             "accident_types": {t.code: t for t in AccidentType.objects.filter(kind=AccidentTypeKind.TYPE)},
         }
 
@@ -160,7 +189,8 @@ class InjuryCaseImport(imports.ImportSpec):
             return _("This case was recorded by another agency; only that agency can change it.")
         return None
 
-    scope_fields = ("enterprise_id",)
+    derive_new = staticmethod(_take_tiers)
+    scope_fields = TIER_SCOPE
     in_scope = staticmethod(_enterprises_in_scope)
 
 
@@ -245,7 +275,8 @@ class OccupationalDiseaseCaseImport(imports.ImportSpec):
         return _case_label(values["diagnosed_on"], values)
 
     check_update = InjuryCaseImport.check_update
-    scope_fields = ("enterprise_id",)
+    derive_new = staticmethod(_take_tiers)
+    scope_fields = TIER_SCOPE
     in_scope = staticmethod(_enterprises_in_scope)
 
 
@@ -298,5 +329,6 @@ class SafetyAccidentImport(imports.ImportSpec):
         return f"{day:%Y-%m-%d} {values['enterprise']} {AccidentGradeLevel(values['grade']).label}"
 
     check_update = InjuryCaseImport.check_update
-    scope_fields = ("enterprise_id",)
+    derive_new = staticmethod(_take_tiers)
+    scope_fields = TIER_SCOPE
     in_scope = staticmethod(_enterprises_in_scope)

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from enterprises.models import EnterpriseRecord
+from enterprises.models import TieredRecord, tier_indexes
 from portal.crypto import EncryptedTextField, blind_index, mask_id_number, mask_name
 from portal.permissions import ScopedQuerySet
 from portal.reference.models import (
@@ -59,7 +59,7 @@ class InjuryCaseQuerySet(CaseQuerySet):
         return self.filter(occurred_at__gte=start, occurred_at__lt=end)
 
 
-class WorkerCase(EnterpriseRecord):
+class WorkerCase(TieredRecord):
     """A case about one worker of one enterprise: the worker's personal data, encrypted and masked."""
 
     enterprise = models.ForeignKey("enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT)
@@ -139,7 +139,7 @@ class InjuryCase(WorkerCase):
         verbose_name = _("work-injury case")
         verbose_name_plural = _("work-injury cases")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["enterprise", "occurred_at"])]
+        indexes = [models.Index(fields=["enterprise", "occurred_at"]), *tier_indexes("occurred_at")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(disability_grade__isnull=True)
@@ -220,7 +220,7 @@ class OccupationalDiseaseCase(WorkerCase):
         verbose_name = _("occupational-disease case")
         verbose_name_plural = _("occupational-disease cases")
         ordering = ["-diagnosed_on", "-id"]
-        indexes = [models.Index(fields=["enterprise", "diagnosed_on"])]
+        indexes = [models.Index(fields=["enterprise", "diagnosed_on"]), *tier_indexes("diagnosed_on")]
         permissions = [
             ("unmask_occupationaldiseasecase", _("Can show the personal data of occupational-disease cases"))
         ]
@@ -269,7 +269,7 @@ def disease_case_errors(*, diagnosed_on, disease, exposure_start) -> dict:
     return errors
 
 
-class SafetyAccident(EnterpriseRecord):
+class SafetyAccident(TieredRecord):
     """A production-safety accident (生产安全事故, recorded by 应急): casualties, direct loss, the 493号令 grade
     computed from them, and the work-injury cases it caused."""
 
@@ -299,6 +299,7 @@ class SafetyAccident(EnterpriseRecord):
         verbose_name = _("safety accident")
         verbose_name_plural = _("safety accidents")
         ordering = ["-occurred_at", "-id"]
+        indexes = tier_indexes("occurred_at")
 
     def __str__(self):
         return f"{timezone.localtime(self.occurred_at):%Y-%m-%d} {self.enterprise} {self.get_grade_display()}"

@@ -129,6 +129,9 @@ class ImportSpec:
     def derive(self, values: dict) -> None:
         """Fields computed from others (what ``save()`` would set; bulk writes do not call it)."""
 
+    def derive_new(self, values: dict, ctx: dict) -> None:
+        """Fields a new row takes from what it refers to (what ``save()`` would set on insert)."""
+
     def row_errors(self, values: dict) -> dict:
         """{field: [messages]} of the model's cross-field rules for the row as it will be saved."""
         return {}
@@ -415,6 +418,7 @@ def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int,
             row_values = rules.new_row()
             row_values.update(defaults)
             row_values.update(values)
+            spec.derive_new(row_values, ctx)
         spec.derive(row_values)
         errors = spec.row_errors(row_values)
         if current is None:

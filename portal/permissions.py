@@ -16,6 +16,7 @@ Models declare paths instead of code (NetBox ``restrict``, pretix scoped manager
     scope_enterprise = "enterprise"        # path to the enterprise (officers)
     scope_expert = "assignments__expert"   # path to an assigned expert user
     scope_officer_edits = True             # officers may edit rows of their enterprise
+    scope_tiers = ("province", "city", "county")  # own columns: the region's ancestors at depth 0, 1, 2
 
 A model may instead define ``scope_visible(cls, qs, user)`` / ``scope_editable(cls, qs, user)`` class methods
 for rules that do not fit the paths (accounts and agencies do). Views and serializers never filter by hand.
@@ -159,10 +160,9 @@ class ScopedQuerySet(models.QuerySet):
         if custom is not None:
             return custom(self, user)
         if user.role in AGENCY_ROLE_NAMES:
-            region = getattr(self.model, "scope_region", None)
-            if region is None or user.agency is None:
+            if getattr(self.model, "scope_region", None) is None or user.agency is None:
                 return self.none()
-            return self.filter(**{f"{region}__path__startswith": user.agency.region.path})
+            return self.in_region(user.agency.region)
         if user.role == "safety_officer":
             path = getattr(self.model, "scope_enterprise", None)
             if path is None or not user.enterprise_id:
@@ -172,6 +172,14 @@ class ScopedQuerySet(models.QuerySet):
             path = getattr(self.model, "scope_expert", None)
             return self.none() if path is None else self.filter(**{path: user.pk}).distinct()
         return self.none()
+
+    def in_region(self, region):
+        """Rows within ``region``'s subtree. Models that carry their tiers as columns (``scope_tiers``: province,
+        city, county) are filtered on the one column of the region's depth; others by the region path."""
+        tiers = getattr(self.model, "scope_tiers", ())
+        if region.depth < len(tiers):
+            return self.filter(**{f"{tiers[region.depth]}_id": region.pk})
+        return self.filter(**{f"{self.model.scope_region}__path__startswith": region.path})
 
     def editable_by(self, user):
         if not _active(user):

@@ -26,8 +26,9 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -65,8 +66,15 @@ class TreeNode(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        before = type(self).objects.filter(pk=self.pk).values_list("path", flat=True).first() if self.pk else None
         self.build_path()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if before and before != self.path:  # moved: the whole subtree moves with it (before the signals)
+                type(self).objects.filter(path__startswith=before).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(before) + 1), output_field=models.CharField()),
+                    depth=F("depth") + (self.path.count("/") - before.count("/")),
+                )
+            super().save(*args, **kwargs)
 
     def build_path(self) -> None:
         """Set ``path`` and ``depth`` from the parent (the parent's path must be current)."""
@@ -116,6 +124,22 @@ class Region(TreeNode):
     def full_name(self) -> str:
         names = list(Region.objects.ancestors_of(self).values_list("name", flat=True)) + [self.name]
         return "".join(dict.fromkeys(names))  # 北京市北京市 → 北京市 for municipalities
+
+
+# The tiers a record counted in millions carries as columns of its own (see ``enterprises.models.TieredRecord``):
+# a region's ancestors at depth 0, 1 and 2 of the tree (province, city, county).
+SCOPE_TIERS = ("province", "city", "county")
+
+
+def region_tiers(region_ids) -> dict[int, tuple[int | None, ...]]:
+    """``{region id: (province id, city id, county id)}``: each region's ancestors (or itself) at depth 0, 1, 2;
+    None below a region that does not reach that depth. Two queries whatever the number of regions."""
+    paths = dict(Region.objects.filter(pk__in=set(region_ids)).values_list("pk", "path"))
+    codes_of = {pk: [c for c in path.split("/") if c][: len(SCOPE_TIERS)] for pk, path in paths.items()}
+    wanted = {c for codes in codes_of.values() for c in codes}
+    ids = dict(Region.objects.filter(code__in=wanted).values_list("code", "pk"))
+    pad = (None,) * len(SCOPE_TIERS)
+    return {pk: (*(ids.get(c) for c in codes), *pad)[: len(SCOPE_TIERS)] for pk, codes in codes_of.items()}
 
 
 class IndustryLevel(models.TextChoices):

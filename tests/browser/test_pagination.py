@@ -8,6 +8,7 @@ import datetime
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from enterprises.models import sync_tiers
 from incidents.models import InjuryCase
 from portal.reference.models import AccidentType
 from portal.reference.validators import id_number_check_char
@@ -36,6 +37,7 @@ def make_cases(enterprise, n: int) -> None:
         case.derive_personal_fields()
         cases.append(case)
     InjuryCase.objects.bulk_create(cases)
+    sync_tiers({c.enterprise_id for c in cases})  # bulk_create skips save()
 
 
 def test_clerk_pages_forward_twice_and_back_once(open_context, live_server, users, enterprise_a):

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 from django.utils import timezone
 
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, sync_tiers
 from incidents.models import InjuryCase
 from portal import urls as portal_urls
 from portal.admin import PortalModelAdmin
@@ -51,7 +51,9 @@ def make_cases(enterprise, accident_type, n, *, same_time=4, hours_ago=1):
         )
         case.derive_personal_fields()
         cases.append(case)
-    return InjuryCase.objects.bulk_create(cases)
+    created = InjuryCase.objects.bulk_create(cases)
+    sync_tiers({c.enterprise_id for c in created})  # bulk_create skips save()
+    return created
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime
+import functools
 import itertools
 import random
 import time
@@ -55,6 +56,7 @@ from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal.accounts.models import Agency
 from portal.crypto import blind_index, encrypt
 from portal.reference.models import (
+    SCOPE_TIERS,
     AccidentType,
     AccidentTypeMapping,
     Industry,
@@ -63,6 +65,7 @@ from portal.reference.models import (
     accident_grade,
     disease_catalogue_for,
     gb6441_edition_for,
+    region_tiers,
 )
 from portal.reference.validators import CREDIT_CODE_CHARSET, build_credit_code, id_number_check_char
 
@@ -581,14 +584,15 @@ WORKER_FIELDS = ["worker_name", "worker_id_number", "worker_id_hash", "sex", "bi
 CASE_FIELDS = [
     "owner_agency", "created_at", "updated_at", "enterprise", "occurred_at", "place", "accident_type", "cause", "post",
     "hire_date", "severity", "lost_workdays", "recognized_on", "disability_grade", "fund_payout", *WORKER_FIELDS,
+    *SCOPE_TIERS,
 ]  # fmt: skip
 DISEASE_FIELDS = [
     "owner_agency", "created_at", "updated_at", "enterprise", "disease", "diagnosis", "hazard_factor",
-    "exposure_start", "exposure_years", "diagnosed_on", "diagnosing_institution", *WORKER_FIELDS,
+    "exposure_start", "exposure_years", "diagnosed_on", "diagnosing_institution", *WORKER_FIELDS, *SCOPE_TIERS,
 ]  # fmt: skip
 ACCIDENT_FIELDS = [
     "owner_agency", "created_at", "updated_at", "occurred_at", "enterprise", "place", "accident_type", "summary",
-    "deaths", "serious_injuries", "minor_injuries", "direct_loss", "grade",
+    "deaths", "serious_injuries", "minor_injuries", "direct_loss", "grade", *SCOPE_TIERS,
 ]  # fmt: skip
 
 
@@ -878,6 +882,13 @@ class NationalData:
         bounds = [round(total * c / cum[-1]) for c in cum]
         return [b - a for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
+    @functools.cached_property
+    def ent_tiers(self) -> list[tuple[str, str, str]]:
+        """Per enterprise, the province, city and county its cases and accidents carry (``TieredRecord``)."""
+        tiers = region_tiers({p.region_id for p in self.places})
+        by_place = [tuple(NULL if t is None else str(t) for t in tiers[p.region_id]) for p in self.places]
+        return [by_place[p] for p in self.ent_place]
+
     def case_rows(self, total: int):
         """Work-injury cases in the order of their dates, as a live table fills. Some become safety accidents
         (``self.accidents``, loaded afterwards)."""
@@ -889,6 +900,7 @@ class NationalData:
         pool = self.pool
         ent_id = self.ent_id
         owners = [self.places[p].owner_region_id for p in self.ent_place]
+        ent_tiers = self.ent_tiers
         ent_hrss = [self.agency_str["hrss"][o] for o in owners]
         ent_emergency = [self.agency_str["emergency"][o] for o in owners]
         ent_profile = [self.profiles[self.classes[c][3]] for c in self.ent_class]
@@ -966,6 +978,7 @@ class NationalData:
                     digest,
                     sex,
                     birth_iso,
+                    *ent_tiers[e],
                 )
                 if random_() < P_ACCIDENT[severity]:
                     deaths, serious = (1, 0) if severity == "fatal" else ((0, 1) if severity == "serious" else (0, 0))
@@ -985,6 +998,7 @@ class NationalData:
                             str(1 - deaths - serious + int(2 * random_() ** 3)),
                             f"{loss:.2f}",
                             accident_grade(deaths, serious, loss).value,
+                            *ent_tiers[e],
                         )
                     )
 
@@ -1042,6 +1056,7 @@ class NationalData:
                     digest,
                     sex,
                     birth_iso,
+                    *self.ent_tiers[e],
                 )
 
 

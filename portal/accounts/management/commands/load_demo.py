@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from enterprises.models import Enterprise
+from enterprises.models import Enterprise, sync_tiers
 from portal.accounts.models import Agency, Role, User
 from portal.reference.models import Industry, Region
 from portal.reference.validators import build_credit_code
@@ -247,6 +247,7 @@ class Command(BaseCommand):
                 case.derive_personal_fields()
                 rows.append(case)
         InjuryCase.objects.bulk_create(rows, batch_size=1000)
+        sync_tiers({c.enterprise_id for c in rows}, missing_only=True)  # bulk_create skips save()
         return len(rows)
 
     @staticmethod

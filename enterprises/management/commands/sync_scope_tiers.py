@@ -1,0 +1,22 @@
+"""Set every case's and accident's province, city and county from its enterprise's region (after a bulk load that
+bypassed ``save()``, or a change to the region tree made outside the portal)."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from enterprises.models import sync_tiers
+
+
+class Command(BaseCommand):
+    help = "Set the province, city and county that cases and accidents carry from their enterprises' regions."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--missing-only", action="store_true", help="only rows that carry none yet (faster after a bulk load)"
+        )
+
+    def handle(self, *args, missing_only=False, **options):
+        with transaction.atomic():
+            changed = sync_tiers(missing_only=missing_only)
+        self.stdout.write(_("%(count)s records now carry their enterprise's region tiers.") % {"count": changed})
