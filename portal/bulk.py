@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from django.db import connections, models, router
 from django.utils import timezone
 
+from portal import counts
+
 
 def _escape(text: str) -> str:
     """COPY text format: backslash, tab, newline and carriage return escaped (tests first: most text has none)."""
@@ -101,10 +103,13 @@ def insert(model: type[models.Model], rows: list[dict] | Rows, *, using: str | N
     now = timezone.now()
     stamps = [now if isinstance(f, models.DateTimeField) else timezone.localdate(now) for f in stamped]
     if connection.vendor == "postgresql":
-        return _insert_copy(model, connection, stamped, stamps, rows)
-    if connection.vendor == "sqlite":
-        return _insert_sqlite(model, connection, stamped, stamps, rows)
-    raise NotImplementedError(f"bulk insert on {connection.vendor}")
+        ids = _insert_copy(model, connection, stamped, stamps, rows)
+    elif connection.vendor == "sqlite":
+        ids = _insert_sqlite(model, connection, stamped, stamps, rows)
+    else:
+        raise NotImplementedError(f"bulk insert on {connection.vendor}")
+    counts.touch(model)
+    return ids
 
 
 def _insert_copy(model, connection, stamped, stamps, rows: Rows) -> list[int]:

@@ -3,6 +3,8 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.counts import cached_count
+
 
 def shell(request):
     # django-tables2 renders the table with the request, which runs the context processors again: compute once.
@@ -55,5 +57,6 @@ def _shell(request):
             nav.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
         if user.has_perm("reference.view_region"):
             nav.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
-        unread = user.notifications.filter(read_at__isnull=True).count()
+        badge = user.notifications.filter(read_at__isnull=True)
+        unread = cached_count(badge, badge.count)
     return {"shell_nav": nav, "shell_unread": unread}

@@ -32,6 +32,8 @@ from django.db import DatabaseError, connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 
+from portal.counts import cached_count
+
 COUNT_CAP = 100_000
 MAX_PER_PAGE = 500
 CURSOR_PARAM = "cursor"
@@ -64,10 +66,15 @@ class CappedPaginator(Paginator):
         qs = self._queryset()
         if qs is None:
             return min(len(self.object_list), self.cap + 1)
-        estimate = planner_estimate(qs)
-        if estimate is not None and estimate > max(self.estimate_factor * self.cap, self.estimate_floor):
-            return self.cap + 1
-        return qs.order_by()[: self.cap + 1].count()
+
+        def count() -> int:
+            estimate = planner_estimate(qs)
+            if estimate is not None and estimate > max(self.estimate_factor * self.cap, self.estimate_floor):
+                return self.cap + 1
+            return qs.order_by()[: self.cap + 1].count()
+
+        # Cached until a table the list reads is written to (portal.counts): a list opened again costs no count.
+        return cached_count(qs, count, kind=f"capped:{self.cap}:{self.estimate_factor}:{self.estimate_floor}")
 
     @cached_property
     def _counted(self) -> int:

@@ -161,6 +161,13 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 PDF_FONT_DIRS = [Path(p) for p in env.list("PDF_FONT_DIRS", default=[])] + [NODE_MODULES / "@expo-google-fonts"]
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# How long a list's count or a badge may be served from the cache (``portal.counts``: any write to a table it reads
+# makes it count again). Off with a per-process cache: a write in another process (the Celery worker committing an
+# import) would not reach it.
+COUNT_CACHE_SECONDS = env.int(
+    "COUNT_CACHE_SECONDS",
+    default=0 if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")) else 120,
+)
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",

@@ -8,6 +8,14 @@ from portal.accounts.models import Role
 from tests.factories import AgencyFactory, EnterpriseFactory, IndustryFactory, RegionFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache (counts, choices and throttles of earlier tests would leak)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def regions(db):
     zhejiang = RegionFactory(code="330000", name="浙江省", level="province")

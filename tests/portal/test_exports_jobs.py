@@ -222,7 +222,8 @@ def _request_job(client, query, django_capture_on_commit_callbacks, *, execute=T
     with django_capture_on_commit_callbacks(execute=execute) as callbacks:
         response = client.get(LIST + query, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 302 and response["Location"] == MY_EXPORTS
-    return ExportJob.objects.get(), callbacks
+    # The job's callbacks (not the count cache's table touches, when counts are cached).
+    return ExportJob.objects.get(), [c for c in callbacks if not c.__qualname__.startswith("touch.")]
 
 
 def test_large_export_is_built_by_a_job_for_its_owner(

@@ -1,0 +1,90 @@
+"""Counts that every page shows (a list's capped total, the unread badge) kept in the cache until a table they read
+is written to.
+
+Each table has a *generation* in the cache, renewed by every statement that writes to it: every connection runs its
+statements through ``_watch`` (``INSERT``, ``UPDATE``, ``DELETE``, ``TRUNCATE``: forms, ``QuerySet.update``,
+``bulk_create``, raw SQL alike), and ``portal.bulk`` touches the tables it fills by ``COPY``. A count is cached under
+its SQL and the generations of every table the query reads, so a write to any of them makes the next request count
+again; ``COUNT_CACHE_SECONDS`` bounds what nothing reports (another program writing to the database).
+
+A write renews the generation at once (the writer's own next request sees it) and again when its transaction
+commits (a request that counted between the write and the commit, without seeing it, cached under the first
+renewal: the second leaves that entry behind). Off (no caching, no touching) when ``COUNT_CACHE_SECONDS`` is 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import models, transaction
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+
+_PREFIX = "portal:table-generation:"
+
+
+def _stamp(tables) -> None:
+    now = time.time_ns()
+    cache.set_many({_PREFIX + t: now for t in tables}, timeout=None)
+
+
+def touch(*tables_or_models) -> None:
+    """Rows of these tables (or models) changed: counts that read them are counted again."""
+    if getattr(settings, "COUNT_CACHE_SECONDS", 0) <= 0:
+        return
+    tables = [t if isinstance(t, str) else t._meta.db_table for t in tables_or_models]
+    _stamp(tables)
+    transaction.on_commit(lambda: _stamp(tables), robust=True)
+
+
+def _tables(queryset: models.QuerySet) -> list[str]:
+    query = queryset.query
+    tables = {queryset.model._meta.db_table}
+    tables.update(getattr(join, "table_name", None) or "" for join in query.alias_map.values())
+    tables.discard("")
+    return sorted(tables)
+
+
+def cached_count(queryset: models.QuerySet, count: Callable[[], int], *, kind: str = "count") -> int:
+    """``count()`` (which counts ``queryset`` in its own way: capped, estimated …), from the cache when no table
+    the queryset reads has been written to since; ``kind`` tells apart different ways of counting one query."""
+    seconds = getattr(settings, "COUNT_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return count()
+    tables = _tables(queryset)
+    try:
+        sql, params = queryset.order_by().query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    generations = cache.get_many([_PREFIX + t for t in tables])
+    fingerprint = repr((queryset.db, kind, sql, params, [(t, generations.get(_PREFIX + t)) for t in tables]))
+    key = "portal:count:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = count()
+        cache.set(key, value, timeout=seconds)
+    return value
+
+
+_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)
+
+
+def _watch(execute, sql, params, many, context):
+    result = execute(sql, params, many, context)
+    if isinstance(sql, str) and getattr(settings, "COUNT_CACHE_SECONDS", 0) > 0:
+        match = _WRITE.match(sql)
+        if match:
+            touch(match.group(1))
+    return result
+
+
+@receiver(connection_created)
+def _watch_writes(sender, connection, **kwargs):
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)

@@ -1,0 +1,95 @@
+"""Counts served from the cache (``portal.counts``): a list opened again runs no COUNT, and any write to a table the
+list reads — a form, an import, an enterprise moving, a new notification — shows in the very next count."""
+
+import os
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from enterprises.models import Enterprise
+from portal import bulk, counts
+from portal.notifications.services import notify
+from tests.portal.test_keyset_pagination import CASES_URL, make_cases
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def count_cache(settings):
+    settings.COUNT_CACHE_SECONDS = 120
+
+
+@pytest.fixture
+def kind(db):
+    from portal.reference.models import AccidentType
+
+    return AccidentType.objects.create(edition=1986, code="04", name="机械伤害", kind="type")
+
+
+def api_count(client):
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(CASES_URL).json()
+    counted = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"]]
+    return body["count"], counted
+
+
+def test_a_list_opened_again_is_not_counted_again_until_a_case_is_written(api_client_for, users, enterprise_a, kind):
+    make_cases(enterprise_a, kind, 3)
+    client = api_client_for(users["staff_a"])
+    assert api_count(client)[0] == 3 and api_count(client)[0] == 3
+    assert api_count(client)[1] == []  # served from the cache
+    make_cases(enterprise_a, kind, 2, hours_ago=50)[0].save()  # a form saves one row
+    total, counted = api_count(client)
+    assert total == 5 and counted
+
+
+def test_an_import_and_a_bulk_insert_show_in_the_next_count(api_client_for, users, enterprise_a, kind):
+    from incidents.models import InjuryCase
+
+    client = api_client_for(users["staff_a"])
+    make_cases(enterprise_a, kind, 1)
+    assert api_count(client)[0] == 1
+    row = InjuryCase.objects.values().first()
+    row.pop("id")
+    bulk.insert(InjuryCase, [row])  # what an import's commit does
+    assert api_count(client)[0] == 2
+
+
+def test_an_enterprise_moving_away_leaves_the_old_countys_count(api_client_for, users, enterprise_a, regions, kind):
+    make_cases(enterprise_a, kind, 4)
+    client = api_client_for(users["staff_a"])
+    assert api_count(client)[0] == 4
+    enterprise = Enterprise.objects.get(pk=enterprise_a.pk)
+    enterprise.region = regions["b"]
+    enterprise.save()
+    assert api_count(api_client_for(users["staff_a"]))[0] == 0
+    assert api_count(api_client_for(users["staff_b"]))[0] == 4
+
+
+def test_the_unread_badge_follows_new_notifications(client_for, users):
+    client = client_for(users["staff_a"])
+    home = reverse("home")
+    assert 'data-testid="unread-count"' not in client.get(home).content.decode()
+    notify(recipients=[users["staff_a"]], title="新的预警", email=False)
+    assert 'data-testid="unread-count">1<' in client.get(home).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(home)
+    assert not [q for q in ctx.captured_queries if "COUNT(" in q["sql"] and "notification" in q["sql"]]
+
+
+@pytest.mark.skipif("COUNT_CACHE_SECONDS" in os.environ, reason="set by the environment")
+def test_counts_are_not_cached_with_a_per_process_cache_by_default():
+    from django.conf import settings as live
+
+    from portal import settings as project_settings
+
+    assert project_settings.COUNT_CACHE_SECONDS == 0 or not live.CACHES["default"]["BACKEND"].endswith("LocMemCache")
+
+
+def test_touch_names_tables_or_models(settings):
+    from django.core.cache import cache
+
+    counts.touch(Enterprise, "reference_region")
+    assert cache.get(counts._PREFIX + "enterprises_enterprise") and cache.get(counts._PREFIX + "reference_region")
