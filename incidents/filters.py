@@ -1,8 +1,10 @@
 import django_filters
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.counts import cached
 from portal.reference.models import (
     AccidentGradeLevel,
     AccidentType,
@@ -52,28 +54,38 @@ class IncidentFilterSet(django_filters.FilterSet):
         # Any region and industry in scope is accepted (the statistics link to towns and industry classes); the
         # drop-downs offer the upper levels, plus the one chosen.
         chosen = {name: self.data.get(name) for name in ("region", "industry")} if self.data else {}
-        self._offer("region", regions.exclude(level="town"), chosen.get("region"))
-        self._offer("industry", Industry.objects.filter(level__in=["section", "division"]), chosen.get("industry"))
-        self.form.fields["industry"].label_from_instance = lambda i: f"{i.code} {i.name}"
+        region_label = self.form.fields["region"].label_from_instance
+        self._offer("region", regions.exclude(level="town").order_by("path"), chosen.get("region"), region_label)
+        industries = Industry.objects.filter(level__in=["section", "division"]).order_by("path")
+        self._offer("industry", industries, chosen.get("industry"), lambda i: f"{i.code} {i.name}")
+        if "disease" in self.form.fields:
+            diseases = self.filters["disease"].queryset
+            self._offer("disease", diseases, self.data.get("disease") if self.data else None, _disease_label)
         if "accident_type" in self.form.fields:
-            self.form.fields["accident_type"].label_from_instance = lambda t: f"{t.edition} {t.code} {t.name}"
+            types = self.filters["accident_type"].queryset.order_by("edition", "code")
+            self._offer("accident_type", types, self.data.get("accident_type") if self.data else None, _type_label)
 
-    def _offer(self, name, offered, chosen):
+    def _offer(self, name, offered, chosen, label):
         """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope).
-        The choices are read when the form is rendered, not for the API, which renders no form."""
+        The choices are read when the form is rendered (not for the API, which renders no form), and come from
+        the cache until a table they read changes."""
         field = self.form.fields[name]
-        label = field.label_from_instance if name == "region" else (lambda i: f"{i.code} {i.name}")
-        empty = field.empty_label or "---------"
+        field.label_from_instance = label
+        empty = str(field.empty_label or "---------")
+        chosen = int(chosen) if chosen and str(chosen).isdigit() else None
 
-        cache = []
+        def read():
+            items = list(offered)
+            if chosen is not None and all(i.pk != chosen for i in items):
+                items += list(field.queryset.filter(pk=chosen))
+            return [("", empty)] + [(i.pk, label(i)) for i in items]
+
+        memo = []
 
         def choices():
-            if not cache:  # the widget may iterate its choices more than once
-                items = list(offered.order_by("path"))
-                if chosen and str(chosen).isdigit() and all(i.pk != int(chosen) for i in items):
-                    items += list(field.queryset.filter(pk=int(chosen)))
-                cache.extend([("", empty)] + [(i.pk, label(i)) for i in items])
-            return cache
+            if not memo:  # the widget may iterate its choices more than once
+                memo.extend(cached(offered, read, kind=f"choices:{name}:{chosen}:{get_language()}"))
+            return memo
 
         field.widget.choices = choices
 
@@ -94,6 +106,14 @@ class IncidentFilterSet(django_filters.FilterSet):
     @extend_schema_field(OpenApiTypes.INT)
     def in_industry(self, queryset, name, value):
         return queryset.filter(enterprise__industry__path__startswith=value.path) if value else queryset
+
+
+def _disease_label(disease) -> str:
+    return f"{disease.catalogue_version} {disease.class_name} {disease.name}"
+
+
+def _type_label(accident_type) -> str:
+    return f"{accident_type.edition} {accident_type.code} {accident_type.name}"
 
 
 def _accident_type_filter():

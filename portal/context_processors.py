@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.counts import cached_count
+from portal.counts import cached
 
 
 def shell(request):
@@ -58,5 +58,5 @@ def _shell(request):
         if user.has_perm("reference.view_region"):
             nav.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
         badge = user.notifications.filter(read_at__isnull=True)
-        unread = cached_count(badge, badge.count)
+        unread = cached(badge, badge.count)
     return {"shell_nav": nav, "shell_unread": unread}

@@ -1,5 +1,5 @@
-"""Counts that every page shows (a list's capped total, the unread badge) kept in the cache until a table they read
-is written to.
+"""Counts and choices that every page shows (a list's capped total, the unread badge, a filter's drop-downs) kept in
+the cache until a table they read is written to.
 
 Each table has a *generation* in the cache, renewed by every statement that writes to it: every connection runs its
 statements through ``_watch`` (``INSERT``, ``UPDATE``, ``DELETE``, ``TRUNCATE``: forms, ``QuerySet.update``,
@@ -51,12 +51,13 @@ def _tables(queryset: models.QuerySet) -> list[str]:
     return sorted(tables)
 
 
-def cached_count(queryset: models.QuerySet, count: Callable[[], int], *, kind: str = "count") -> int:
-    """``count()`` (which counts ``queryset`` in its own way: capped, estimated …), from the cache when no table
-    the queryset reads has been written to since; ``kind`` tells apart different ways of counting one query."""
+def cached(queryset: models.QuerySet, compute: Callable[[], object], *, kind: str = "count"):
+    """``compute()`` — what is read from ``queryset`` in some way: a capped count, an estimate, the choices of a
+    drop-down — from the cache when no table the queryset reads has been written to since. ``kind`` tells apart
+    different things read from one query (and what else they depend on: a language, a chosen value)."""
     seconds = getattr(settings, "COUNT_CACHE_SECONDS", 0)
     if seconds <= 0:
-        return count()
+        return compute()
     tables = _tables(queryset)
     try:
         sql, params = queryset.order_by().query.sql_with_params()
@@ -67,7 +68,7 @@ def cached_count(queryset: models.QuerySet, count: Callable[[], int], *, kind: s
     key = "portal:count:" + hashlib.sha256(fingerprint.encode()).hexdigest()
     value = cache.get(key)
     if value is None:
-        value = count()
+        value = compute()
         cache.set(key, value, timeout=seconds)
     return value
 

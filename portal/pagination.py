@@ -32,7 +32,7 @@ from django.db import DatabaseError, connections
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
 
-from portal.counts import cached_count
+from portal.counts import cached
 
 COUNT_CAP = 100_000
 MAX_PER_PAGE = 500
@@ -74,7 +74,7 @@ class CappedPaginator(Paginator):
             return qs.order_by()[: self.cap + 1].count()
 
         # Cached until a table the list reads is written to (portal.counts): a list opened again costs no count.
-        return cached_count(qs, count, kind=f"capped:{self.cap}:{self.estimate_factor}:{self.estimate_floor}")
+        return cached(qs, count, kind=f"capped:{self.cap}:{self.estimate_factor}:{self.estimate_floor}")
 
     @cached_property
     def _counted(self) -> int:

@@ -164,10 +164,11 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # How long a list's count or a badge may be served from the cache (``portal.counts``: any write to a table it reads
 # makes it count again). Off with a per-process cache: a write in another process (the Celery worker committing an
 # import) would not reach it.
-COUNT_CACHE_SECONDS = env.int(
-    "COUNT_CACHE_SECONDS",
-    default=0 if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache")) else 120,
-)
+SHARED_CACHE = not CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache"))
+COUNT_CACHE_SECONDS = env.int("COUNT_CACHE_SECONDS", default=120 if SHARED_CACHE else 0)
+# Sessions read from the shared cache (written through to the database): no session query per request. Never from
+# a per-process cache, where a session ended in one process would live on in another's.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if SHARED_CACHE else "db")
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
