@@ -6,6 +6,7 @@ provide ``SECRET_KEY`` and ``ALLOWED_HOSTS`` or start-up fails.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -160,7 +161,14 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Fonts embedded in every PDF (SIL Open Font License, installed from npm by `make`).
 PDF_FONT_DIRS = [Path(p) for p in env.list("PDF_FONT_DIRS", default=[])] + [NODE_MODULES / "@expo-google-fonts"]
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The cache: CACHE_URL, else database 1 of the Redis that REDIS_URL names (the broker uses its own database), else a
+# per-process memory cache (the embedded default).
+_REDIS = env.str("REDIS_URL", default="")
+CACHES = {
+    "default": env.cache(
+        "CACHE_URL", default=urlsplit(_REDIS)._replace(path="/1").geturl() if _REDIS else "locmemcache://"
+    )
+}
 # How long a list's count or a badge may be served from the cache (``portal.counts``: any write to a table it reads
 # makes it count again). Off with a per-process cache: a write in another process (the Celery worker committing an
 # import) would not reach it.
@@ -186,7 +194,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Celery -------------------------------------------------------------------------------------------
 # REDIS_URL selects Redis as broker; otherwise the file-system transport needs no server.
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = _REDIS
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -2,6 +2,7 @@
 list reads — a form, an import, an enterprise moving, a new notification — shows in the very next count."""
 
 import os
+import re
 
 import pytest
 from django.db import connection
@@ -93,3 +94,16 @@ def test_touch_names_tables_or_models(settings):
 
     counts.touch(Enterprise, "reference_region")
     assert cache.get(counts._PREFIX + "enterprises_enterprise") and cache.get(counts._PREFIX + "reference_region")
+
+
+def test_a_list_opened_again_reads_only_the_session_the_user_and_the_page(client_for, users, enterprise_a, kind):
+    make_cases(enterprise_a, kind, 30)
+    client = client_for(users["staff_a"])
+    url = reverse("incidents:injurycase_list")
+    client.get(url)  # counts, drop-downs and the badge are read once
+    for params in ({}, {"per_page": 100}, {"per_page": 10}):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url, params).status_code == 200
+        statements = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+        tables = [re.search(r'FROM "(\w+)"', sql).group(1) for sql in statements]
+        assert tables == ["django_session", "accounts_user", "incidents_injurycase"], statements
