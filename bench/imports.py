@@ -317,9 +317,12 @@ def precompute_db_rows(rows: list[list[str]], agency, columns: list[str]) -> lis
     from enterprises.models import Enterprise
     from portal.crypto import blind_index, encrypt
     from portal.reference.models import AccidentType, AccidentTypeKind
+    from portal.reference.models import region_tiers
     from portal.reference.validators import parse_id_number
 
     enterprise_ids = dict(Enterprise.objects.values_list("credit_code", "id"))
+    regions = dict(Enterprise.objects.values_list("id", "region_id"))
+    tiers = region_tiers(set(regions.values()))  # the province, city and county every case carries
     type_ids = {
         code: pk
         for code, pk in AccidentType.objects.filter(kind=AccidentTypeKind.TYPE, edition=1986).values_list("code", "id")
@@ -352,6 +355,7 @@ def precompute_db_rows(rows: list[list[str]], agency, columns: list[str]) -> lis
             "disability_grade": int(r[12]) if r[12] else None,
             "fund_payout": r[13],
         }
+        values["province_id"], values["city_id"], values["county_id"] = tiers[regions[values["enterprise_id"]]]
         out.append(tuple(values[c] for c in columns))
     return out
 
