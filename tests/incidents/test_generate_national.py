@@ -9,7 +9,6 @@ removed afterwards, as in tests/reference/test_reference.py.
 import collections
 import datetime
 import io
-import os
 
 import pytest
 from django.core.management import call_command
@@ -40,16 +39,7 @@ from portal.reference.models import (
 from portal.reference.validators import parse_id_number, validate_credit_code, validate_id_number
 from tests.factories import AgencyFactory, EnterpriseFactory, UserFactory
 
-pytestmark = [
-    pytest.mark.django_db,
-    # Known problem, to fix: in CI's second pass (PostgreSQL with Redis and a live worker) a query after the
-    # load ran for over ten minutes on 2026-11-23, while the same tests pass in about 25 s against PostgreSQL
-    # without Redis (DATABASE_URL=postgres://… pytest tests/incidents/test_generate_national.py).
-    pytest.mark.skipif(
-        bool(os.environ.get("REDIS_URL")) and os.environ.get("DATABASE_URL", "").startswith("postgres"),
-        reason="generate_national on PostgreSQL with a live worker: under investigation (see the comment)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 DATASETS = ("region_codes", "regions", "industries", "accident_types", "occupational_diseases")
 # Children before parents: what the module fixture removes again.
@@ -257,3 +247,15 @@ def test_replace_refuses_while_an_account_is_bound_to_a_generated_enterprise():
     with translation.override("en"), pytest.raises(CommandError, match="users"):
         generate("--replace")
     assert generated_enterprises().count() == ENTERPRISES
+
+
+def test_generated_cases_and_accidents_carry_their_enterprises_county():
+    generate()
+    from enterprises.models import sync_tiers
+
+    assert not InjuryCase.objects.filter(county__isnull=True).exists()
+    assert sync_tiers() == 0  # every row already carries what its enterprise's region says
+    county = Region.objects.filter(level="county", path__startswith=Region.objects.get(code=CITY).path).first()
+    assert InjuryCase.objects.filter(county=county).count() == InjuryCase.objects.filter(
+        enterprise__region__path__startswith=county.path
+    ).count()

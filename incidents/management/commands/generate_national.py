@@ -36,7 +36,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime
-import functools
 import itertools
 import random
 import time
@@ -359,6 +358,7 @@ class Command(BaseCommand):
                 t = time.perf_counter()
                 data.build_pool(pool)
                 self.report(_("ID numbers (encrypted, with blind index)"), pool, time.perf_counter() - t, "pool")
+                data.prepare_tiers()  # a query: not while a COPY is in progress
                 self.load(InjuryCase, CASE_FIELDS, data.case_rows(n_cases), n_cases, "injury_cases")
                 n_diseases = round(n_cases * DISEASE_SHARE)
                 self.load(
@@ -882,12 +882,11 @@ class NationalData:
         bounds = [round(total * c / cum[-1]) for c in cum]
         return [b - a for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
-    @functools.cached_property
-    def ent_tiers(self) -> list[tuple[str, str, str]]:
+    def prepare_tiers(self) -> None:
         """Per enterprise, the province, city and county its cases and accidents carry (``TieredRecord``)."""
         tiers = region_tiers({p.region_id for p in self.places})
         by_place = [tuple(NULL if t is None else str(t) for t in tiers[p.region_id]) for p in self.places]
-        return [by_place[p] for p in self.ent_place]
+        self.ent_tiers = [by_place[p] for p in self.ent_place]
 
     def case_rows(self, total: int):
         """Work-injury cases in the order of their dates, as a live table fills. Some become safety accidents
