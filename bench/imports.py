@@ -316,8 +316,7 @@ def precompute_db_rows(rows: list[list[str]], agency, columns: list[str]) -> lis
 
     from enterprises.models import Enterprise
     from portal.crypto import blind_index, encrypt
-    from portal.reference.models import AccidentType, AccidentTypeKind
-    from portal.reference.models import region_tiers
+    from portal.reference.models import AccidentType, AccidentTypeKind, region_tiers
     from portal.reference.validators import parse_id_number
 
     enterprise_ids = dict(Enterprise.objects.values_list("credit_code", "id"))
