@@ -28,6 +28,52 @@ POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "postgis"}
 BENCH_SUFFIX = "_bench"
 
 
+# --- the shared cache ------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def shared_cache(url: str | None) -> Iterator[str]:
+    """The cache production runs with (``CACHE_URL``): ``url`` when given (``none`` for the per-process default),
+    else a throwaway ``redis-server`` on a free port when one is installed, stopped at the end. With a shared cache
+    the portal caches list counts, drop-downs and sessions (``portal.counts``); with the per-process default it
+    does not. Sets ``CACHE_URL`` for this process and the servers it starts; yields what it set ("" for none)."""
+    import socket
+    import subprocess
+
+    if url:
+        if url != "none":
+            os.environ["CACHE_URL"] = url
+        yield "" if url == "none" else url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        print("no redis-server: the per-process cache (no cached counts or sessions), as `make run` has")
+        yield ""
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"redis://127.0.0.1:{port}/1"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            break
+        time.sleep(0.05)
+    os.environ["CACHE_URL"] = url
+    print(f"shared cache: a throwaway redis-server at {url} (stopped at the end)")
+    try:
+        yield url
+    finally:
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+
+
 # --- the throwaway database ----------------------------------------------------------------------------------
 
 

@@ -65,6 +65,7 @@ from _common import (
     percentile,
     section,
     setup_django,
+    shared_cache,
     throwaway_database,
 )
 from case_lists import (
@@ -1088,6 +1089,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="per URL and round (default 8; --quick 2)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 2; --quick 1)")
     parser.add_argument("--connections", type=int, default=10)
+    parser.add_argument(
+        "--cache-url",
+        default=None,
+        help="CACHE_URL for the portal (default: a throwaway redis-server when installed, as production has; "
+        "'none' for the per-process cache)",
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
     parser.add_argument("--show-queries", action="store_true", help="list the SQL of every request measured")
@@ -1105,6 +1112,13 @@ def main(argv: list[str] | None = None) -> int:
     args.rounds = args.rounds or (1 if args.quick else 2)
 
     started = time.perf_counter()
+    with shared_cache(args.cache_url):
+        _run_on_database(args)
+    print(f"total {time.perf_counter() - started:.0f} s, load average {load_average()}")
+    return 0
+
+
+def _run_on_database(args) -> None:
     if args.reuse_database:
         tmpdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
         try:
@@ -1115,8 +1129,6 @@ def main(argv: list[str] | None = None) -> int:
         with throwaway_database(args.database_url) as db:
             run(args, db)
             print("\ndropping the throwaway database")
-    print(f"total {time.perf_counter() - started:.0f} s, load average {load_average()}")
-    return 0
 
 
 if __name__ == "__main__":

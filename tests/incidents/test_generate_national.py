@@ -256,6 +256,7 @@ def test_generated_cases_and_accidents_carry_their_enterprises_county():
     assert not InjuryCase.objects.filter(county__isnull=True).exists()
     assert sync_tiers() == 0  # every row already carries what its enterprise's region says
     county = Region.objects.filter(level="county", path__startswith=Region.objects.get(code=CITY).path).first()
-    assert InjuryCase.objects.filter(county=county).count() == InjuryCase.objects.filter(
-        enterprise__region__path__startswith=county.path
-    ).count()
+    assert (
+        InjuryCase.objects.filter(county=county).count()
+        == InjuryCase.objects.filter(enterprise__region__path__startswith=county.path).count()
+    )
