@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import (
@@ -111,6 +111,23 @@ def files_checksum(data_dir: Path, files: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
+# Tables that took this many new or changed rows are analysed at once: the planner's statistics of a freshly
+# loaded table (tens of thousands of regions after a truncation) would otherwise say it is nearly empty until
+# autovacuum comes by, and joins through it get plans that read it once per row of the other side.
+ANALYZE_MIN_ROWS = 500
+_written: set[str] = set()
+
+
+def _analyze_written() -> None:
+    tables = sorted(_written)
+    _written.clear()
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
 def sync(
     model: type[models.Model],
     rows: list[dict],
@@ -151,6 +168,8 @@ def sync(
         model._default_manager.bulk_create(to_create, batch_size=BATCH_SIZE)
     if to_update:
         model._default_manager.bulk_update(to_update, fields, batch_size=BATCH_SIZE)
+    if len(to_create) + len(to_update) >= ANALYZE_MIN_ROWS:
+        _written.add(model._meta.db_table)
     deleted = 0
     if delete_missing:
         stale = [o.pk for k, o in existing.items() if k not in seen]
@@ -563,6 +582,7 @@ def load_reference(
             started = time.perf_counter()
             with transaction.atomic():
                 dataset.load(data_dir, result)
+                _analyze_written()
                 ReferenceDataset.objects.update_or_create(
                     name=dataset.name,
                     defaults={"checksum": checksum, "loaded_at": timezone.now(), "rows": result.rows},

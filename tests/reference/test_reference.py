@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone, translation
 
@@ -510,3 +511,22 @@ def test_load_demo_makes_valid_data_once():
     for user in User.objects.all():
         user.full_clean(exclude=["password"])
         assert user.check_password("Yufang@2026demo")
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner statistics of PostgreSQL")
+def test_a_bulk_load_leaves_the_planner_statistics_current():
+    """A table filled by the loader is analysed at once: joins through tens of thousands of fresh regions got
+    plans that read them once per row of the other side while the statistics still said "empty"."""
+    import datetime
+
+    from portal.reference import loader
+    from portal.reference.models import CalendarDay
+
+    first = datetime.date(2031, 1, 1)
+    rows = [{"date": first + datetime.timedelta(days=i), "is_workday": i % 7 < 5, "name": ""} for i in range(800)]
+    loader.sync(CalendarDay, rows, ("date",))
+    loader._analyze_written()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [CalendarDay._meta.db_table])
+        assert cursor.fetchone()[0] >= 800
