@@ -1,5 +1,11 @@
 """Form helpers shared by every module."""
 
+from django import forms
+from django.forms.utils import flatatt
+from django.forms.widgets import NullBooleanSelect
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
 
 def style_fields(form, *, mark_errors: bool = True) -> None:
     """Give every visible widget its Bootstrap class and, after validation, mark fields with errors invalid.
@@ -24,6 +30,41 @@ def style_fields(form, *, mark_errors: bool = True) -> None:
         if name in errors:
             classes.append("is-invalid")
         widget.attrs["class"] = " ".join(classes)
+        if type(widget) in (forms.Select, NullBooleanSelect):
+            widget.__class__ = FastSelect if type(widget) is forms.Select else FastNullBooleanSelect
+
+
+class FastSelectMixin:
+    """A drop-down rendered in Python: the HTML of Django's select templates without a template rendered per option
+    (the filters' hundred industries and accident types took a fifth of a list page's time)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
+        for group_name, options, _index in widget["optgroups"]:
+            if group_name:
+                parts.append(format_html('<optgroup label="{}">', group_name))
+            parts.extend(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    str(option["value"]),  # as the template's stringformat:'s'
+                    flatatt(option["attrs"]),
+                    option["label"],
+                )
+                for option in options
+            )
+            if group_name:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part escaped by format_html
+
+
+class FastSelect(FastSelectMixin, forms.Select):
+    pass
+
+
+class FastNullBooleanSelect(FastSelectMixin, NullBooleanSelect):
+    pass
 
 
 class StyledFormMixin:

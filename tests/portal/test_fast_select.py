@@ -1,0 +1,29 @@
+"""The filters' drop-downs are rendered in Python (``portal.forms.FastSelect``): the same HTML as Django's templates."""
+
+import pytest
+from django import forms
+from django.test import SimpleTestCase
+
+from portal.forms import FastNullBooleanSelect, FastSelect, style_fields
+
+CHOICES = [("", "---------"), (1, "C 制造业"), (2, "33 金属制品业 <&>"), ("数", [(3, "甲"), (4, "乙")])]
+
+
+class Filters(forms.Form):
+    industry = forms.ChoiceField(choices=CHOICES, required=False)
+    flag = forms.NullBooleanField(required=False)
+    many = forms.MultipleChoiceField(choices=[(1, "一")], required=False)
+
+
+@pytest.mark.parametrize("data", [{}, {"industry": "2", "flag": "true"}, {"industry": "4", "flag": "false"}])
+def test_fast_selects_render_what_djangos_templates_render(data):
+    plain, fast = Filters(data=data or None), Filters(data=data or None)
+    style_fields(fast)
+    assert type(fast.fields["industry"].widget) is FastSelect
+    assert type(fast.fields["flag"].widget) is FastNullBooleanSelect
+    assert type(fast.fields["many"].widget) is forms.SelectMultiple  # left to Django
+    for name in ("industry", "flag"):
+        plain.fields[name].widget.attrs["class"] = fast.fields[name].widget.attrs["class"]
+        SimpleTestCase().assertHTMLEqual(str(fast[name]), str(plain[name]))
+    assert "33 金属制品业 &lt;&amp;&gt;" in str(fast["industry"])
+    assert ('<option value="2" selected>' in str(fast["industry"])) == (data.get("industry") == "2")
