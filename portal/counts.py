@@ -1,5 +1,5 @@
-"""Counts and choices that every page shows (a list's capped total, the unread badge, a filter's drop-downs) kept in
-the cache until a table they read is written to.
+"""Counts, choices and summaries that pages show again and again (a list's capped total, the unread badge, a
+filter's drop-downs, the statistics) kept in the cache until a table they read is written to.
 
 Each table has a *generation* in the cache, renewed by every statement that writes to it: every connection runs its
 statements through ``_watch`` (``INSERT``, ``UPDATE``, ``DELETE``, ``TRUNCATE``: forms, ``QuerySet.update``,
@@ -55,22 +55,33 @@ def cached(queryset: models.QuerySet, compute: Callable[[], object], *, kind: st
     """``compute()`` — what is read from ``queryset`` in some way: a capped count, an estimate, the choices of a
     drop-down — from the cache when no table the queryset reads has been written to since. ``kind`` tells apart
     different things read from one query (and what else they depend on: a language, a chosen value)."""
-    seconds = getattr(settings, "COUNT_CACHE_SECONDS", 0)
-    if seconds <= 0:
+    if getattr(settings, "COUNT_CACHE_SECONDS", 0) <= 0:
         return compute()
-    tables = _tables(queryset)
     try:
         sql, params = queryset.order_by().query.sql_with_params()
     except EmptyResultSet:
         return 0
+    return cached_result((queryset.db, kind, sql, params), _tables(queryset), compute)
+
+
+def cached_result(key, tables, compute: Callable[[], object]):
+    """``compute()`` from the cache when none of ``tables`` has been written to since it was cached under ``key``
+    (anything ``repr`` describes fully: what the result depends on besides those tables)."""
+    seconds = getattr(settings, "COUNT_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return compute()
+    tables = list(tables)
     generations = cache.get_many([_PREFIX + t for t in tables])
-    fingerprint = repr((queryset.db, kind, sql, params, [(t, generations.get(_PREFIX + t)) for t in tables]))
-    key = "portal:count:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-    value = cache.get(key)
-    if value is None:
+    fingerprint = repr((key, [(t, generations.get(_PREFIX + t)) for t in tables]))
+    entry = "portal:cached:" + hashlib.sha256(fingerprint.encode()).hexdigest()
+    value = cache.get(entry, _MISSING)
+    if value is _MISSING:
         value = compute()
-        cache.set(key, value, timeout=seconds)
+        cache.set(entry, value, timeout=seconds)
     return value
+
+
+_MISSING = object()
 
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)

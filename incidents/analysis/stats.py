@@ -12,15 +12,25 @@ totals (quarters without figures are left out of the mean):
 from __future__ import annotations
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from incidents.models import Severity
-from portal.reference.models import AccidentType, Industry, OccupationalDisease, Region, industry_flag_q
+from portal import counts
+from portal.reference.models import (
+    AccidentType,
+    Industry,
+    IndustryFlag,
+    OccupationalDisease,
+    Region,
+    industry_flag_q,
+)
 
 from .cubes import MAX_TIER, tier_of
 from .models import (
@@ -107,8 +117,38 @@ def change(current, previous) -> float | None:
     return round((float(current) - float(previous)) * 100 / float(previous), 1)
 
 
+def source_tables() -> list[str]:
+    """What the figures are read from: the summary tables and the reference data that name and group them."""
+    from django.apps import apps
+
+    reference = (Region, Industry, IndustryFlag, AccidentType, OccupationalDisease)
+    return sorted({m._meta.db_table for m in (*apps.get_app_config("analysis").get_models(), *reference)})
+
+
+def _memo(method):
+    """Cache a figure (``portal.counts``, with a shared cache) until a table it is read from is written to: the
+    statistics change when the summary tables are refreshed, not with every request."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        sel = self.sel
+        key = (
+            "analysis.Stats",
+            method.__name__,
+            (sel.start, sel.end, sel.region.pk if sel.region else None, sel.industry.pk if sel.industry else None),
+            sel.flag,
+            args,
+            sorted(kwargs.items()),
+            get_language(),
+        )
+        return counts.cached_result(key, source_tables(), lambda: method(self, *args, **kwargs))
+
+    return wrapper
+
+
 class Stats:
-    """Figures of one selection. Each method runs one or two small queries on the summary tables."""
+    """Figures of one selection. Each method runs one or two small queries on the summary tables; the figures the
+    pages and the API show are cached until the tables change (``_memo``)."""
 
     def __init__(self, selection: Selection, *, shared: dict | None = None):
         """``shared``: a dict to share look-ups (industry classes of a flag) between the Stats of one request."""
@@ -175,6 +215,7 @@ class Stats:
             self._totals[sel] = _with_rates(figures, insured.get(None))
         return dict(self._totals[sel])
 
+    @_memo
     def summary(self) -> dict:
         """Totals of the period, of the period before and of the same period last year, with the changes."""
         current = self.totals()
@@ -189,6 +230,7 @@ class Stats:
             "change_last_year": {k: change(current[k], last_year[k]) for k in keys},
         }
 
+    @_memo
     def trend(self, granularity: str = "month") -> list[dict]:
         """One row per month (or ``quarter``, ``year``) of the period, periods without cases included as zeros;
         ``month`` and ``last_month`` are its first and last months within the selection, ``label`` names it
@@ -212,6 +254,7 @@ class Stats:
             month = add_months(month, 1)
         return result
 
+    @_memo
     def by_region(self) -> list[dict]:
         """The selection's child regions (provinces … towns), with their rates; largest first. Cases of
         enterprises registered at the selected region itself (not in any child) form a row of their own."""
@@ -249,6 +292,7 @@ class Stats:
         result.sort(key=lambda r: (-r["cases"], r["code"]))
         return result
 
+    @_memo
     def by_industry(self, depth: int | None = None) -> list[dict]:
         """The selected industry's children (sections when none is selected), with their rates; or, with
         ``depth`` (0 section, 1 division, 2 group, 3 class), the industries at that level."""
@@ -284,6 +328,7 @@ class Stats:
         result.sort(key=lambda r: (-r["cases"], r["code"]))
         return result
 
+    @_memo
     def by_accident_type(self) -> list[dict]:
         """Cases by GB 6441 accident type (types of both editions when the period spans the 2025 change)."""
         sums = {m: Sum(m) for m in DETAIL_MEASURES}
@@ -303,12 +348,14 @@ class Stats:
         result.sort(key=lambda r: (-r["cases"], r["edition"], r["code"]))
         return result
 
+    @_memo
     def by_post(self, limit: int = 10) -> list[dict]:
         """The posts (岗位) with most cases, as recorded."""
         sums = {m: Sum(m) for m in DETAIL_MEASURES}
         rows = self._case_rows(model=PostCube).values("post").annotate(**sums).order_by("-cases", "post")[:limit]
         return [{"post": r["post"], **{m: r[m] or 0 for m in DETAIL_MEASURES}} for r in rows]
 
+    @_memo
     def by_severity(self, totals: dict | None = None) -> list[dict]:
         totals = totals or self.totals()
         return [
@@ -316,6 +363,7 @@ class Stats:
             for (value, label), key in zip(Severity.choices, ("minor", "serious", "deaths"), strict=True)
         ]
 
+    @_memo
     def ranking(self) -> list[dict]:
         """The child regions (towns and streets of a county) scored as seed 004 §3.1 has 市安委办 score them: the
         work-injury incidence rate, the safety-accident rate (accidents per 1,000 insured employees) and accidents
@@ -403,6 +451,7 @@ class Stats:
                 result[pk] = round(total, 2)
         return result
 
+    @_memo
     def coverage(self) -> dict:
         """Work-injury insurance coverage of the region's key and dust industries: mean insured employees of the
         period against the employees of the operating enterprises now (targets: key ≥ 80 %, dust ≥ 90 %)."""
@@ -420,6 +469,7 @@ class Stats:
             }
         return result
 
+    @_memo
     def diseases(self, top: int = 10) -> dict:
         """New occupational-disease diagnoses of the period: total, pneumoconiosis and its share with fewer than
         5 years of exposure, the diseases with most cases, and by year the short-exposure share (seed 000)."""

@@ -55,3 +55,27 @@ def test_bad_period_is_named_in_chinese(api_client_for, users, data):  # noqa: F
 @pytest.mark.parametrize("role", ["officer_a", "expert", "sysadmin", "auditor"])
 def test_roles_without_statistics_are_refused(api_client_for, users, role, data):  # noqa: F811
     assert api_client_for(users[role]).get(URL).status_code == 403
+
+
+def test_figures_come_from_the_cache_until_the_summary_tables_change(
+    api_client_for, users, data, agency_a, enterprise_a, settings, django_capture_on_commit_callbacks  # noqa: F811
+):
+    import datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from tests.analysis.test_stats import case
+
+    settings.COUNT_CACHE_SECONDS = 120  # a shared cache, as production has
+    client = api_client_for(users["staff_a"])
+    period = {"start": "2024-01", "end": "2024-06"}
+    assert client.get(URL, period).json()["summary"]["current"]["cases"] == 4
+    with CaptureQueriesContext(connection) as ctx:
+        again = client.get(URL, period).json()
+    assert again["summary"]["current"]["cases"] == 4
+    assert not [q for q in ctx.captured_queries if "analysis_" in q["sql"] and "cubestate" not in q["sql"]]
+    with django_capture_on_commit_callbacks(execute=True):  # a case recorded: its month is refreshed
+        case(enterprise_a, agency_a, timezone.make_aware(datetime.datetime(2024, 3, 9, 10)))
+    assert client.get(URL, period).json()["summary"]["current"]["cases"] == 5
