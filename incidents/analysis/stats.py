@@ -72,6 +72,16 @@ class Selection:
     def year(cls, year: int, **kwargs) -> Selection:
         return cls(datetime.date(year, 1, 1), datetime.date(year, 12, 1), **kwargs)
 
+    def key(self) -> tuple:
+        """What the figures of this selection depend on, besides the tables (a cache key)."""
+        return (
+            self.start,
+            self.end,
+            self.region.pk if self.region else None,
+            self.industry.pk if self.industry else None,
+            self.flag,
+        )
+
     @property
     def months(self) -> int:
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
@@ -117,12 +127,13 @@ def change(current, previous) -> float | None:
     return round((float(current) - float(previous)) * 100 / float(previous), 1)
 
 
-def source_tables() -> list[str]:
+@functools.cache
+def source_tables() -> tuple[str, ...]:
     """What the figures are read from: the summary tables and the reference data that name and group them."""
     from django.apps import apps
 
     reference = (Region, Industry, IndustryFlag, AccidentType, OccupationalDisease)
-    return sorted({m._meta.db_table for m in (*apps.get_app_config("analysis").get_models(), *reference)})
+    return tuple(sorted({m._meta.db_table for m in (*apps.get_app_config("analysis").get_models(), *reference)}))
 
 
 def _memo(method):
@@ -131,16 +142,7 @@ def _memo(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        sel = self.sel
-        key = (
-            "analysis.Stats",
-            method.__name__,
-            (sel.start, sel.end, sel.region.pk if sel.region else None, sel.industry.pk if sel.industry else None),
-            sel.flag,
-            args,
-            sorted(kwargs.items()),
-            get_language(),
-        )
+        key = ("analysis.Stats", method.__name__, self.sel.key(), args, sorted(kwargs.items()), get_language())
         return counts.cached_result(key, source_tables(), lambda: method(self, *args, **kwargs))
 
     return wrapper
