@@ -112,6 +112,8 @@ def test_breakdown_by_child_region(data, regions):
     assert [(r["name"], r["cases"], r["insured"]) for r in counties] == [("永康市", 4, 160), ("武义县", 1, 200)]
     country = Stats(Selection(*H1)).totals()
     assert country["cases"] == 5 and country["insured"] == 260 and country["incidence_rate"] == 19.231
+    provinces = Stats(Selection(*H1)).by_region()  # the whole country's children: the provinces
+    assert [(r["name"], r["cases"], r["insured"]) for r in provinces] == [("浙江省", 5, 260)]
 
 
 def test_industry_filters_and_breakdown(data, regions, industry):
