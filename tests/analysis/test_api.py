@@ -60,11 +60,11 @@ def test_roles_without_statistics_are_refused(api_client_for, users, role, data)
 def test_figures_come_from_the_cache_until_the_summary_tables_change(
     api_client_for,
     users,
-    data,
+    data,  # noqa: F811
     agency_a,
     enterprise_a,
     settings,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     import datetime
 
