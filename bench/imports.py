@@ -263,10 +263,23 @@ def run_engine(spec, actor, content: bytes, filename: str) -> dict:
     }
 
 
+PROFILE_COMMIT = False  # --profile: also the commit's cProfile (top functions by cumulative time)
+
+
 def commit(spec, actor, result):
     from portal import imports
 
-    return imports.commit(spec, actor, result)
+    if not PROFILE_COMMIT:
+        return imports.commit(spec, actor, result)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        return imports.commit(spec, actor, result)
+    finally:
+        profiler.disable()
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(30)
+        print("cProfile of commit:\n" + stream.getvalue())
 
 
 def run_workflow(spec, actor, content: bytes, filename: str) -> dict:
@@ -478,8 +491,12 @@ def main(argv: list[str] | None = None) -> int:
         "else a throwaway SQLite file (a SQLite URL's path is ignored).",
     )
     parser.add_argument("--no-xlsx", action="store_true", help="skip writing and reading the XLSX file")
-    parser.add_argument("--profile", action="store_true", help="cProfile of validate: the top 10 functions")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile of validate and of the engine's commit: the top functions"
+    )
     args = parser.parse_args(argv)
+    global PROFILE_COMMIT
+    PROFILE_COMMIT = args.profile
     n = 5_000 if args.quick else args.rows
 
     started = time.perf_counter()
