@@ -513,12 +513,13 @@ def time_cubes(args) -> dict:
             f"{len(log.entries)} statements, {log.seconds:.1f} s in SQL); load average {load_average()}",
             flush=True,
         )
-    print("\nwhere the last rebuild's time goes (statements by the table they write or read):")
-    rows = [[t, str(n), f"{s:.1f}", f"{s / seconds:.0%}"] for t, n, s in out["rebuilds"][-1][1].by_table()[:12]]
-    print(format_table(["table", "statements", "s", "share"], rows, right={1, 2, 3}))
-    print("\nslowest statements of the last rebuild:")
-    for s, sql, _p in out["rebuilds"][-1][1].slowest(6):
-        print(f"  {s:6.2f} s  {one_line(sql)}")
+    if out["rebuilds"]:  # --rebuilds 0: the refreshes only
+        print("\nwhere the last rebuild's time goes (statements by the table they write or read):")
+        rows = [[t, str(n), f"{s:.1f}", f"{s / seconds:.0%}"] for t, n, s in out["rebuilds"][-1][1].by_table()[:12]]
+        print(format_table(["table", "statements", "s", "share"], rows, right={1, 2, 3}))
+        print("\nslowest statements of the last rebuild:")
+        for s, sql, _p in out["rebuilds"][-1][1].slowest(6):
+            print(f"  {s:6.2f} s  {one_line(sql)}")
     print_cube_sizes()
     print_tiers()
 
