@@ -441,6 +441,7 @@ def test_a_bulk_delete_queues_one_refresh(data, regions, django_capture_on_commi
     sent = []
     real_send = jobs.send_now
     monkeypatch.setattr(jobs, "send_now", lambda *args: sent.append(args) or real_send(*args))
+    monkeypatch.setattr(cubes, "MAX_DELTA_CASES", 0)  # past the limit, a transaction's cases rebuild their months
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with transaction.atomic():
             InjuryCase.objects.filter(enterprise__region__path__startswith=regions["a"].path).delete()
@@ -467,11 +468,45 @@ def test_a_rolled_back_savepoint_does_not_lose_later_refreshes(data, regions, dj
 
 
 def test_refreshing_months_that_are_not_contiguous(data, regions):
-    # A change the signals do not see (a queryset update), then a refresh of February and April only.
+    # Changes the signals do not see (a queryset update, a raw delete), then a refresh of February and April only.
     InjuryCase.objects.filter(occurred_at__lt=local(2024, 3, 1)).update(severity="fatal")
-    InjuryCase.objects.filter(occurred_at__gte=local(2024, 3, 15), occurred_at__lt=local(2024, 3, 20)).delete()
+    march = InjuryCase.objects.filter(occurred_at__gte=local(2024, 3, 15), occurred_at__lt=local(2024, 3, 20))
+    march._raw_delete(march.db)
     cubes.refresh_months([datetime.date(2024, 2, 1), datetime.date(2024, 4, 1)])
     trend = Stats(Selection(*H1, region=regions["a"])).trend()
     assert [(r["cases"], r["deaths"]) for r in trend][:4] == [(0, 0), (1, 1), (2, 0), (1, 1)]  # March untouched
     wuyi = Stats(Selection(*H1, region=regions["b"])).totals()
     assert wuyi["cases"] == 1  # its March case is deleted, but March was not refreshed
+
+
+def _cube_rows():
+    rows = {}
+    for cube in cubes.CASE_CUBES:
+        fields = ["tier", "region_id", "parent_id", "industry_id", "month", *(d for d, _s in cube.dims)]
+        measures = [m for m, _a in cube.measures]
+        rows[cube.model.__name__] = sorted(
+            tuple(str(v) for v in row) for row in cube.model.objects.values_list(*fields, *measures)
+        )
+    return rows
+
+
+def test_edits_apply_their_difference_and_agree_with_a_rebuild(
+    data, regions, agency_a, agency_b, enterprise_a, enterprise_b, django_assert_max_num_queries
+):
+    """A case recorded, edited (severity, month, enterprise in another county) and deleted: each applies its
+    difference to the summary rows in its own transaction; the rows then equal what a full rebuild computes."""
+    with django_assert_max_num_queries(80):  # a few dozen summary rows, not the month rebuilt
+        added = case(enterprise_a, agency_a, local(2024, 2, 14, 9), severity="serious", lost=30, payout=5000)
+    assert Stats(Selection(*H1, region=regions["a"])).totals()["cases"] == 5
+    added.severity = "fatal"
+    added.occurred_at = local(2024, 6, 1, 8)
+    added.save()
+    moved = InjuryCase.objects.filter(enterprise=enterprise_a).exclude(pk=added.pk).first()
+    moved.enterprise = enterprise_b
+    moved.save()
+    InjuryCase.objects.filter(enterprise=enterprise_b).exclude(pk=moved.pk).first().delete()
+    a = Stats(Selection(*H1, region=regions["a"])).totals()
+    assert a["cases"] == 4 and a["deaths"] == 1
+    incremental = _cube_rows()
+    cubes.rebuild()
+    assert _cube_rows() == incremental
