@@ -559,7 +559,7 @@ def time_cubes(args) -> dict:
         for s, sql, _p in log.entries:
             print(f"  {s * 1000:8.1f} ms  {one_line(sql, 130)}")
 
-    section("An edit of one case in the busiest month, committed; its refresh job runs inline (eager Celery)")
+    section("An edit of one case in the busiest month, committed with its difference to the summary rows")
     if months:
         month = months[0]["month"]
         start = _bound(month)
@@ -577,7 +577,7 @@ def time_cubes(args) -> dict:
             out["edits"].append((seconds, ran))
             print(
                 f"lost_workdays {delta:+d} on case {case.pk} ({month:%Y-%m}): {seconds:.2f} s, "
-                f"{len(log.entries)} statements; refresh job ran: {'yes' if ran else 'NO'}"
+                f"{len(log.entries)} statements; summary rows updated: {'yes' if ran else 'NO'}"
             )
     return out
 
