@@ -330,6 +330,9 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
                 table = cube.model._meta.db_table
                 dims = [d for d, _source in cube.dims]
                 measures = [m for m, _aggregate in cube.measures]
+                # The differences per summary row (an edit of the lost workdays changes one measure of the same
+                # rows; of the cause and post rows, nothing).
+                rows: dict[tuple, list] = {}
                 for sign, contribution in deltas:
                     values = [
                         sign * Decimal(contribution[m]) if m == "fund_payout" else sign * contribution[m]
@@ -337,8 +340,12 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
                     ]
                     for tier, region, parent in ancestry[contribution["region"]]:
                         for industry in (contribution["industry"], None):
-                            key = [tier, region, industry, contribution["month"], *(contribution[d] for d in dims)]
-                            touched += _add_to_row(cursor, table, dims, measures, key, parent, values)
+                            key = (tier, region, industry, contribution["month"], *(contribution[d] for d in dims))
+                            row = rows.setdefault(key, [parent, [0] * len(measures)])
+                            row[1] = [a + b for a, b in zip(row[1], values, strict=True)]
+                for key, (parent, values) in rows.items():
+                    if any(values):
+                        touched += _add_to_row(cursor, table, dims, measures, list(key), parent, values)
         _touch("injury", rebuilt=False)
     return touched
 
@@ -356,6 +363,8 @@ def _add_to_row(cursor, table, dims, measures, key, parent, values) -> int:
         if values[0] < 0:
             cursor.execute(f"DELETE FROM {table} WHERE {where} AND cases <= 0", params)  # noqa: S608
         return 1
+    if values[0] <= 0:  # nothing to take away from a row the summary does not have (the nightly rebuild will see)
+        return 0
     columns = [*names, "parent_id", *measures]
     placeholders = ", ".join(["%s"] * len(columns))
     cursor.execute(
