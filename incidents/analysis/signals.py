@@ -166,6 +166,12 @@ def _case_deleted(sender, instance, **kwargs):
         cubes.apply_case_deltas([(-1, contribution)])
 
 
+def _max_delta_cases() -> int:
+    from . import cubes
+
+    return cubes.MAX_DELTA_CASES
+
+
 def _count_delta() -> bool:
     """True while the current transaction has changed at most ``MAX_DELTA_CASES`` cases (a bulk delete of
     100,000 cases rebuilds their months once instead of applying 100,000 differences). A month rebuilt after the
@@ -221,7 +227,13 @@ def _enterprise_moved(ids) -> None:
 
 @receiver(imports.committed)
 def _imported(sender, created_ids, updated, **kwargs):
-    if sender is InjuryCase:  # an updated case keeps its time (it is part of the natural key)
+    if sender is InjuryCase and created_ids and not updated and len(created_ids) <= _max_delta_cases():
+        # A few new cases: their differences, in the import's transaction, as for cases recorded one by one.
+        from . import cubes
+
+        rows = InjuryCase.objects.filter(pk__in=created_ids).values(*CASE_FIELDS)
+        cubes.apply_case_deltas([(1, c) for c in map(cubes.case_contribution, rows) if c])
+    elif sender is InjuryCase:  # an updated case keeps its time (it is part of the natural key)
         _refresh(
             months=[_month(i.instance.occurred_at) for i in updated],
             case_ids=[min(created_ids), max(created_ids)] if created_ids else None,

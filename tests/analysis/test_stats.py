@@ -513,3 +513,20 @@ def test_edits_apply_their_difference_and_agree_with_a_rebuild(
     incremental = _cube_rows()
     cubes.rebuild()
     assert _cube_rows() == incremental
+
+
+def test_a_small_import_adds_its_cases_by_difference(data, regions, users, enterprise_a):
+    """A few imported cases reach the figures in the import's own transaction (no job to wait for)."""
+    from portal import imports
+    from tests.portal.test_imports import id_number, injury_rows
+
+    spec = imports.get_spec("incidents.injurycase")
+    table = injury_rows(enterprise_a, id_number(61), id_number(62))  # March 2025
+    result = imports.validate(spec, users["staff_a"], table[0], list(enumerate(table[1:], start=2)))
+    assert not result.errors
+    imports.commit(spec, users["staff_a"], result)
+    march = Selection(datetime.date(2025, 3, 1), datetime.date(2025, 3, 1), region=regions["a"])
+    assert Stats(march).totals()["cases"] == 2
+    incremental = _cube_rows()
+    cubes.rebuild()
+    assert _cube_rows() == incremental
