@@ -28,6 +28,24 @@ POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "postgis"}
 BENCH_SUFFIX = "_bench"
 
 
+# --- running on a database --------------------------------------------------------------------------------------
+
+
+def run_on_database(args, run: Callable[..., None]) -> None:
+    """``run(args, db)`` on a throwaway database (``--database-url``'s server, or SQLite), dropped at the end, or
+    ``run(args, db, reused=True)`` on ``--reuse-database``'s database, kept."""
+    if args.reuse_database:
+        tmpdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
+        try:
+            run(args, BenchDatabase(args.reuse_database, tmpdir, "the given database (reused, kept)"), reused=True)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+    else:
+        with throwaway_database(args.database_url) as db:
+            run(args, db)
+            print("\ndropping the throwaway database")
+
+
 # --- the shared cache ------------------------------------------------------------------------------------------
 
 

@@ -37,12 +37,10 @@ import json
 import logging
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import types
@@ -57,10 +55,10 @@ from _common import (
     format_table,
     misestimates,
     percentile,
+    run_on_database,
     section,
     setup_django,
     shared_cache,
-    throwaway_database,
 )
 
 PROVINCE, CITY, COUNTY = "330000", "330700", "330784"  # 浙江省, 金华市, 永康市
@@ -811,22 +809,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     with shared_cache(args.cache_url):
-        _run_on_database(args)
+        run_on_database(args, run)
     print(f"total {time.perf_counter() - started:.0f} s, load average {load_average()}")
     return 0
-
-
-def _run_on_database(args) -> None:
-    if args.reuse_database:
-        tmpdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-        try:
-            run(args, BenchDatabase(args.reuse_database, tmpdir, "the given database (reused, kept)"), reused=True)
-        finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-    else:
-        with throwaway_database(args.database_url) as db:
-            run(args, db)
-            print("\ndropping the throwaway database")
 
 
 if __name__ == "__main__":

@@ -43,12 +43,10 @@ import http.client
 import io
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import types
 from dataclasses import dataclass, field
@@ -63,10 +61,10 @@ from _common import (
     measure,
     misestimates,
     percentile,
+    run_on_database,
     section,
     setup_django,
     shared_cache,
-    throwaway_database,
 )
 from case_lists import (
     Result,
@@ -1114,22 +1112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     with shared_cache(args.cache_url):
-        _run_on_database(args)
+        run_on_database(args, run)
     print(f"total {time.perf_counter() - started:.0f} s, load average {load_average()}")
     return 0
-
-
-def _run_on_database(args) -> None:
-    if args.reuse_database:
-        tmpdir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
-        try:
-            run(args, BenchDatabase(args.reuse_database, tmpdir, "the given database (reused, kept)"), reused=True)
-        finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-    else:
-        with throwaway_database(args.database_url) as db:
-            run(args, db)
-            print("\ndropping the throwaway database")
 
 
 if __name__ == "__main__":
