@@ -7,4 +7,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from . import counts  # noqa: F401  (connects the table-generation signals)
+        from . import (
+            counts,  # noqa: F401  (connects the table-generation signals)
+            tables,
+        )
+
+        tables.install()
