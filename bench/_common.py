@@ -8,12 +8,15 @@ an error, Ctrl-C or SIGTERM).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import math
 import os
 import re
 import shutil
 import signal
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +49,65 @@ def run_on_database(args, run: Callable[..., None]) -> None:
             print("\ndropping the throwaway database")
 
 
+# --- a real server ----------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def gunicorn(app: str, *, workers: int, threads: int, tmpdir: Path):
+    """Start gunicorn serving ``app`` (``module:callable()``, the module in bench/) on a free local port (its own
+    process group), production settings from the environment; yield the port, stop it at the end."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmpdir.mkdir(parents=True, exist_ok=True)
+    log = tmpdir / "gunicorn.log"
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        app,
+        "--pythonpath",
+        f"{REPO_DIR},{REPO_DIR / 'bench'}",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--keep-alive",
+        "75",
+        "--timeout",
+        "120",
+        "--error-logfile",
+        str(log),
+    ]
+    process = subprocess.Popen(command, cwd=REPO_DIR, env=os.environ.copy(), start_new_session=True)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                conn.close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.3)
+        yield port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 # --- the shared cache ------------------------------------------------------------------------------------------
 
 
@@ -55,9 +117,6 @@ def shared_cache(url: str | None) -> Iterator[str]:
     else a throwaway ``redis-server`` on a free port when one is installed, stopped at the end. With a shared cache
     the portal caches list counts, drop-downs and sessions (``portal.counts``); with the per-process default it
     does not. Sets ``CACHE_URL`` for this process and the servers it starts; yields what it set ("" for none)."""
-    import socket
-    import subprocess
-
     if url:
         if url != "none":
             os.environ["CACHE_URL"] = url

@@ -29,7 +29,6 @@ The goals of the issue, checked at the end: p95 ≤ 100 ms at 10 connections; th
 from __future__ import annotations
 
 import argparse
-import contextlib
 import html
 import http.client
 import io
@@ -37,9 +36,6 @@ import json
 import logging
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -48,11 +44,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from _common import (
-    REPO_DIR,
     BenchDatabase,
     analyze,
     explain,
     format_table,
+    gunicorn,
     misestimates,
     percentile,
     run_on_database,
@@ -141,61 +137,6 @@ def production_environment(db: BenchDatabase, *, reused: bool) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
-
-
-@contextlib.contextmanager
-def gunicorn(*, workers: int, threads: int, tmpdir: Path):
-    """Start gunicorn on a free local port (its own process group), yield the port, stop it at the end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    tmpdir.mkdir(parents=True, exist_ok=True)
-    log = tmpdir / "gunicorn.log"
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "case_lists:wsgi_app()",
-        "--pythonpath",
-        f"{REPO_DIR},{REPO_DIR / 'bench'}",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
-        "--keep-alive",
-        "75",
-        "--timeout",
-        "120",
-        "--error-logfile",
-        str(log),
-    ]
-    process = subprocess.Popen(command, cwd=REPO_DIR, env=os.environ.copy(), start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.3)
-        yield port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # --- data and users ------------------------------------------------------------------------------------------
@@ -664,7 +605,7 @@ def drive(args, users: dict, probes: dict, tmpdir: Path) -> tuple[dict, Result]:
     results: dict[tuple[str, str], Result] = {}
     empty = Result(f"empty view {EMPTY_URL}")
     cookies = {key: session_cookies(users[key], args.connections) for key, _label in USERS}
-    with gunicorn(workers=args.workers, threads=args.threads, tmpdir=tmpdir) as port:
+    with gunicorn("case_lists:wsgi_app()", workers=args.workers, threads=args.threads, tmpdir=tmpdir) as port:
         for round_number in range(1, args.rounds + 1):
             for key, label in USERS:
                 for kind, title in KINDS:

@@ -37,14 +37,10 @@ raw GROUP BY's time; refresh ≤ 1 s a month; rebuild ≤ 60 s at 10 M cases; fi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import http.client
 import io
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -58,6 +54,7 @@ from _common import (
     BenchDatabase,
     explain,
     format_table,
+    gunicorn,
     measure,
     misestimates,
     percentile,
@@ -155,60 +152,6 @@ def wsgi_app():
     plain_static_storage()
     settings.ROOT_URLCONF = install_bench_urlconf()
     return application
-
-
-@contextlib.contextmanager
-def gunicorn(*, workers: int, threads: int, tmpdir: Path):
-    """gunicorn on a free local port (its own process group); yields the port, stops it at the end."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmpdir / "gunicorn.log"
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "dashboard:wsgi_app()",
-        "--pythonpath",
-        f"{REPO_DIR},{REPO_DIR / 'bench'}",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--threads",
-        str(threads),
-        "--worker-class",
-        "gthread",
-        "--keep-alive",
-        "75",
-        "--timeout",
-        "120",
-        "--error-logfile",
-        str(log),
-    ]
-    process = subprocess.Popen(command, cwd=REPO_DIR, env=os.environ.copy(), start_new_session=True)  # noqa: S603
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                conn.request("GET", "/healthz")
-                conn.getresponse().read()
-                conn.close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.3)
-        yield port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 # --- statement timing -------------------------------------------------------------------------------------------
@@ -869,7 +812,7 @@ def drive(args, items: list[Scenario], scopes: list[Scope], tmpdir: Path) -> tup
     cookies = {s.user.pk: session_cookies(s.user, args.connections) for s in scopes}
     results: dict[str, Result] = {}
     empty = Result(f"empty view {EMPTY_URL}")
-    with gunicorn(workers=args.workers, threads=args.threads, tmpdir=tmpdir) as port:
+    with gunicorn("dashboard:wsgi_app()", workers=args.workers, threads=args.threads, tmpdir=tmpdir) as port:
         for round_number in range(1, args.rounds + 1):
             for item in items:
                 segment = Segment(port, item.url, cookies[item.scope.user.pk], api=item.api)
