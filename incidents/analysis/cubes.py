@@ -281,33 +281,38 @@ def refresh_months(months: Iterable[datetime.date]) -> int:
 MAX_DELTA_CASES = 50  # more cases changed in one transaction: their months are rebuilt instead
 
 
-def case_contribution(case) -> dict | None:
-    """What one work-injury case adds to the summary tables (None for a case without an enterprise)."""
-    region, industry = (
-        Enterprise.objects.filter(pk=case["enterprise_id"]).values_list("region_id", "industry_id").first()
-        if case.get("enterprise_id")
-        else (None, None)
-    ) or (None, None)
-    if region is None:
-        return None
-    moment = case["occurred_at"]
-    if isinstance(moment, str):
-        moment = datetime.datetime.fromisoformat(moment)
-    day = timezone.localdate(moment, timezone.get_default_timezone())
-    severity = case["severity"]
-    return {
-        "region": region,
-        "industry": industry,
-        "month": day.replace(day=1).isoformat(),
-        "accident_type_id": case["accident_type_id"],
-        "post": case["post"],
-        "cases": 1,
-        "minor": int(severity == "minor"),
-        "serious": int(severity == "serious"),
-        "deaths": int(severity == "fatal"),
-        "lost_workdays": case.get("lost_workdays") or 0,
-        "fund_payout": str(case.get("fund_payout") or 0),
+def case_deltas(signed_cases) -> list[tuple[int, dict]]:
+    """``[(sign, case values)]`` → ``[(sign, what the case adds to the summary tables)]``: the cases' enterprises
+    read in one query; a case whose enterprise is gone adds nothing."""
+    signed_cases = [(sign, case) for sign, case in signed_cases if case and case.get("enterprise_id")]
+    places = {
+        pk: (region, industry)
+        for pk, region, industry in Enterprise.objects.filter(
+            pk__in={case["enterprise_id"] for _sign, case in signed_cases}
+        ).values_list("pk", "region_id", "industry_id")
     }
+    deltas = []
+    for sign, case in signed_cases:
+        region, industry = places.get(case["enterprise_id"], (None, None))
+        if region is None:
+            continue
+        day = timezone.localdate(case["occurred_at"], timezone.get_default_timezone())
+        severity = case["severity"]
+        contribution = {
+            "region": region,
+            "industry": industry,
+            "month": day.replace(day=1).isoformat(),
+            "accident_type_id": case["accident_type_id"],
+            "post": case["post"],
+            "cases": 1,
+            "minor": int(severity == "minor"),
+            "serious": int(severity == "serious"),
+            "deaths": int(severity == "fatal"),
+            "lost_workdays": case.get("lost_workdays") or 0,
+            "fund_payout": str(case.get("fund_payout") or 0),
+        }
+        deltas.append((sign, contribution))
+    return deltas
 
 
 def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:

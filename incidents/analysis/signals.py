@@ -149,9 +149,7 @@ def _case_saved(sender, instance, raw=False, **kwargs):
     if not _count_delta():  # many cases in one transaction: their months are rebuilt after it
         _refresh(months=[_month(before["occurred_at"]) if before else None, _month(instance.occurred_at)])
         return
-    old = cubes.case_contribution(before) if before else None
-    new = cubes.case_contribution(after)
-    cubes.apply_case_deltas([(sign, c) for sign, c in ((-1, old), (1, new)) if c])
+    cubes.apply_case_deltas(cubes.case_deltas([(-1, before), (1, after)]))
 
 
 @receiver(post_delete, sender=InjuryCase)
@@ -161,9 +159,7 @@ def _case_deleted(sender, instance, **kwargs):
     if not _count_delta():
         _refresh(months=[_month(instance.occurred_at)])
         return
-    contribution = cubes.case_contribution({name: getattr(instance, name) for name in CASE_FIELDS})
-    if contribution:
-        cubes.apply_case_deltas([(-1, contribution)])
+    cubes.apply_case_deltas(cubes.case_deltas([(-1, {name: getattr(instance, name) for name in CASE_FIELDS})]))
 
 
 def _max_delta_cases() -> int:
@@ -232,7 +228,7 @@ def _imported(sender, created_ids, updated, **kwargs):
         from . import cubes
 
         rows = InjuryCase.objects.filter(pk__in=created_ids).values(*CASE_FIELDS)
-        cubes.apply_case_deltas([(1, c) for c in map(cubes.case_contribution, rows) if c])
+        cubes.apply_case_deltas(cubes.case_deltas([(1, row) for row in rows]))
     elif sender is InjuryCase:  # an updated case keeps its time (it is part of the natural key)
         _refresh(
             months=[_month(i.instance.occurred_at) for i in updated],
