@@ -305,18 +305,13 @@ class RawPeer:
     def __init__(self, selection):
         from django.conf import settings
 
-        from incidents.analysis.cubes import tier_of
-        from portal.reference.models import Industry, industry_flag_q
+        from incidents.analysis import cubes
 
         self.sel = selection
         self.tz = settings.TIME_ZONE
-        self.child_part = tier_of(selection.region) + 2  # split_part index of the child's code in a region path
-        self.classes = None
-        if selection.flag:
-            classes = Industry.objects.filter(level="class").filter(
-                industry_flag_q(selection.flag, selection.region, "code")
-            )
-            self.classes = list(classes.values_list("pk", flat=True))
+        self.child_part = cubes.tier_of(selection.region) + 2  # split_part index of the child's code in a region path
+        # The flag of each enterprise by the rules where it is registered (an expression over e and r).
+        self.flag = cubes._flag_sql(cubes.flag_scopes(selection.flag)) if selection.flag else None
         self.statements: list[tuple[str, list]] = []
         self.seconds: dict[str, float] = {}
 
@@ -328,9 +323,9 @@ class RawPeer:
             assert region_joined
             where.append("r.path LIKE %s")
             params.append(self.sel.region.path + "%")
-        if self.classes is not None:
-            where.append("e.industry_id = ANY(%s)")
-            params.append(self.classes)
+        if self.flag is not None:
+            assert region_joined
+            where.append(self.flag)
         return " AND ".join(where), params
 
     def sql(self) -> dict[str, tuple[str, list]]:
@@ -340,8 +335,8 @@ class RawPeer:
         measures = ", ".join(RAW_MEASURES)
         base = "FROM incidents_injurycase c JOIN enterprises_enterprise e ON e.id = c.enterprise_id"
         region = " JOIN reference_region r ON r.id = e.region_id"
-        month_region = region if sel.region is not None else ""
-        where, params = self._where(first, sel.end, region_joined=sel.region is not None)
+        month_region = region if sel.region is not None or self.flag else ""
+        where, params = self._where(first, sel.end, region_joined=bool(month_region))
         months = (
             f"SELECT CAST(date_trunc('month', c.occurred_at AT TIME ZONE %s) AS date), {measures} "  # noqa: S608
             f"{base}{month_region} WHERE {where} GROUP BY 1",
@@ -777,14 +772,12 @@ def what_if_parent(args) -> None:
     from django.db.models import Sum
 
     from incidents.analysis.models import AccidentCube, InjuryCube
-    from portal.reference.models import Industry, industry_flag_q
 
     section("What-if: the whole country's child-region statements with parent IS NULL (medians of 3 runs, ms)")
-    key = list(Industry.objects.filter(level="class").filter(industry_flag_q("key")).values_list("pk", flat=True))
     period = {"month__gte": datetime.date(args.year, 1, 1), "month__lte": datetime.date(args.year, 12, 1)}
     cases = (
         ("InjuryCube, all industries", InjuryCube, {"industry__isnull": True}, "cases"),
-        ("InjuryCube, key industries", InjuryCube, {"industry__in": key}, "cases"),
+        ("InjuryCube, key industries", InjuryCube, {"industry__isnull": True, "key": True}, "cases"),
         ("AccidentCube, all industries (ranking)", AccidentCube, {"industry__isnull": True}, "accidents"),
     )
     rows = []

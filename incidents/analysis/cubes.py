@@ -1,23 +1,31 @@
-"""Building and refreshing the summary tables (``models.InjuryCube``, ``models.InsuranceCube``).
+"""Building and refreshing the summary tables (``models``).
 
 Every figure of the statistics service comes from here, so this is where a figure is defined: a case counts in
-the month of its accident (local time), under its enterprise's region and industry class as they are now.
+the month of its accident (local time), under its enterprise's region, industry division and key and dust flags as
+they are now (the flags by the rules in force where the enterprise is registered).
 
-- ``refresh_months(months)``: after an edit or an import, only the months it touched (and quarters, for
-  insurance) are rebuilt, each set in one transaction: delete those rows, aggregate the cases of those months,
-  then derive the country tier and the all-industries rows from the freshly written rows.
-- ``rebuild()``: the nightly job: the region ancestry, then every month and quarter, a year per transaction,
-  and rows of months that no longer have cases removed.
+A table is a ``Family``: its source table, time and extra dimensions, measures, and the tiers down to which it
+holds industry rows (``division_tiers``) and all-industries rows (``all_tiers``). The grain is chosen by size: at
+10 M cases, county × division × month already makes 3.3 M groups, so the work-injury table holds divisions down
+to the city and all industries down to the county; accident types and posts are kept for the country (with
+divisions) and the provinces. ``stats`` sums the source rows for a finer question.
 
-Aggregation runs in the database (``INSERT … SELECT … GROUP BY``), first by enterprise region, industry and
-month, then fanned out to the region's ancestors: one pass over the case table, never a row in Python.
+- ``refresh_months(months)``: after an import, only the months it touched are rebuilt, each table in one
+  transaction: delete those rows, aggregate the cases of those months once and write every tier from it.
+- ``apply_case_deltas``: an edit of a few cases adds its difference to the rows it touches.
+- ``rebuild()``: the nightly job: the region ancestry, then every table whole. On PostgreSQL the three tables of
+  the work-injury cases are built at the same time, each on its own connection.
+
+Aggregation runs in the database (``INSERT … SELECT … GROUP BY``): one pass over the source rows groups them by
+the finest tier the table needs, every tier is then summed from that; never a row in Python.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-import operator
+import re
+import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,9 +35,9 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from enterprises.models import Enterprise, EnterpriseStatus, InsuranceSnapshot
+from enterprises.models import EnterpriseStatus
 from portal import bulk
-from portal.reference.models import Region
+from portal.reference.models import Industry, Region, industry_flag_q
 
 from .models import (
     AccidentCube,
@@ -44,6 +52,7 @@ from .models import (
 )
 
 MAX_TIER = 4  # town, street or zone (anything deeper counts under its depth-3 ancestor)
+FLAGS = ("key", "dust")
 
 
 def tier_of(region: Region | None) -> int:
@@ -85,7 +94,72 @@ def update_ancestry(region: Region) -> None:
         bulk.insert(RegionAncestry, ancestry_rows(affected, ids_by_path))
 
 
-# --- work-injury cases ---------------------------------------------------------------------------------------------
+# Each region's ancestors at tiers 1–4 as columns (t1 province … t4 town; a county has no t4).
+TIERS_SQL = (
+    "SELECT region_id, "  # noqa: S608 - no input in it
+    + ", ".join(f"MAX(CASE WHEN tier = {t} THEN ancestor_id END) AS t{t}" for t in range(1, MAX_TIER + 1))
+    + " FROM analysis_regionancestry GROUP BY region_id"
+)
+
+# The division of every industry code (an enterprise's industry is a class).
+DIVISIONS_SQL = (
+    "SELECT i.id AS industry_id, d.id AS division_id FROM reference_industry i "
+    "JOIN reference_industry d ON d.level = 'division' AND i.path LIKE d.path || '%%'"
+)
+
+
+# --- key and dust flags ---------------------------------------------------------------------------------------------
+
+
+def flag_scopes(kind: str) -> list[tuple[str | None, list[int]]]:
+    """Where the rules of ``kind`` differ: ``(path of a region with rules of its own, ids of the industries
+    flagged there)``, deepest first, and last ``(None, the industries the national rules flag)``. An enterprise's
+    flag is decided by the first scope its region lies in (``Enterprise.is_flagged``)."""
+    ruled = Region.objects.filter(industry_flags__kind=kind).distinct().only("id", "path", "depth")
+    scopes: list[tuple[str | None, list[int]]] = []
+    for region in sorted(ruled, key=lambda r: (-r.depth, r.path)):
+        ids = Industry.objects.filter(industry_flag_q(kind, region, "code")).values_list("pk", flat=True)
+        scopes.append((region.path, sorted(ids)))
+    national = Industry.objects.filter(industry_flag_q(kind, None, "code")).values_list("pk", flat=True)
+    scopes.append((None, sorted(national)))
+    return scopes
+
+
+def _flag_sql(scopes, industry: str = "e.industry_id", path: str = "r.path") -> str:
+    """A boolean SQL expression: the flag of the enterprise whose industry and region path are these columns."""
+
+    def member(ids):
+        return f"{industry} IN ({', '.join(str(int(i)) for i in ids)})" if ids else "1 = 0"
+
+    if len(scopes) == 1:
+        return f"CASE WHEN {member(scopes[0][1])} THEN TRUE ELSE FALSE END"
+    whens = []
+    for scope_path, ids in scopes[:-1]:
+        if not re.fullmatch(r"[/\w.-]+", scope_path):
+            raise ValueError(f"unexpected region path {scope_path!r}")
+        whens.append(f"WHEN {path} LIKE '{scope_path}%%' THEN (CASE WHEN {member(ids)} THEN TRUE ELSE FALSE END)")
+    return f"CASE {' '.join(whens)} ELSE (CASE WHEN {member(scopes[-1][1])} THEN TRUE ELSE FALSE END) END"
+
+
+def flag_q(kind: str, prefix: str = "enterprise__") -> Q:
+    """The rows (through ``prefix`` to their enterprise) whose enterprise is flagged ``kind`` where it is
+    registered: the same rule as the summary tables apply."""
+    scopes = flag_scopes(kind)
+    q = Q(**{f"{prefix}industry__in": scopes[-1][1]})
+    for scope_path, ids in reversed(scopes[:-1]):  # shallowest first: a deeper scope decides for its subtree
+        under = Q(**{f"{prefix}region__path__startswith": scope_path})
+        q = (under & Q(**{f"{prefix}industry__in": ids})) | (~under & q)
+    return q
+
+
+def _flags_of(scopes, region_path: str, industry_id: int) -> bool:
+    for scope_path, ids in scopes:
+        if scope_path is None or region_path.startswith(scope_path):
+            return industry_id in ids
+    return False
+
+
+# --- the tables -----------------------------------------------------------------------------------------------------
 
 
 def _month_sql(column: str) -> tuple[str, list]:
@@ -103,11 +177,237 @@ def _date_month_sql(column: str) -> tuple[str, list]:
     return f"CAST({sql} AS date)", list(params)
 
 
+CASE_MEASURES = (
+    ("cases", "COUNT(*)"),
+    ("minor", "SUM(CASE WHEN c.severity = 'minor' THEN 1 ELSE 0 END)"),
+    ("serious", "SUM(CASE WHEN c.severity = 'serious' THEN 1 ELSE 0 END)"),
+    ("deaths", "SUM(CASE WHEN c.severity = 'fatal' THEN 1 ELSE 0 END)"),
+    ("lost_workdays", "SUM(c.lost_workdays)"),
+    ("fund_payout", "SUM(c.fund_payout)"),
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    """A summary table: rows of tiers 0…``division_tiers`` per industry division and of tiers 0…``all_tiers`` for
+    all industries, each split by the flags, per ``time`` (month of ``column``, or the snapshot's quarter) and
+    ``dims`` (cube column → SQL over the source row ``c``), summing ``measures``."""
+
+    model: type
+    state: str
+    source: str = "incidents_injurycase"
+    column: str | None = "occurred_at"  # None: no month (a column of its own, or no time at all)
+    dates: bool = False  # ``column`` is a DATE (no time zone)
+    time: tuple = ()  # time columns other than a month: (cube column, SQL)
+    dims: tuple = ()
+    measures: tuple = CASE_MEASURES
+    division_tiers: int = MAX_TIER
+    all_tiers: int = MAX_TIER
+    where: str = ""  # a condition every source row meets (besides the refresh's)
+    where_params: tuple = ()
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    @property
+    def depth(self) -> int:
+        return max(self.division_tiers, self.all_tiers)
+
+    def time_columns(self) -> list[tuple[str, str, list]]:
+        if self.column is None:
+            return [(name, sql, []) for name, sql in self.time]
+        sql, params = (_date_month_sql if self.dates else _month_sql)(f"c.{self.column}")
+        return [("month", sql, params)]
+
+    def has(self, tier: int, *, industries: bool) -> bool:
+        """Whether the table holds rows of ``tier`` for each division (``industries``) or for all industries."""
+        return tier <= (self.division_tiers if industries else self.all_tiers)
+
+    @property
+    def keys(self) -> list[str]:
+        return [name for name, _sql, _p in self.time_columns()] + [name for name, _sql in self.dims]
+
+    def base_sql(self, where: str, params: list, scopes: dict, *, narrow: bool = False) -> tuple[str, list]:
+        """The source rows meeting ``where`` summed by the finest tiers this table holds, division, flags, time and
+        dimensions. ``narrow``: place only the enterprises of those rows (a month's refresh reads a few thousand
+        enterprises, not all of them)."""
+        time = self.time_columns()
+        conditions = " AND ".join(f"({c})" for c in (self.where, where) if c) or "1 = 1"
+        enterprises = f"SELECT enterprise_id FROM {self.source} c WHERE {conditions}" if narrow else None  # noqa: S608
+        columns = [
+            *(f"x.t{t}" for t in range(1, self.depth + 1)),
+            "x.division",
+            "x.key",
+            "x.dust",
+            *(f"{sql} AS {name}" for name, sql, _p in time),
+            *(f"{sql} AS {name}" for name, sql in self.dims),
+        ]
+        on = "c.id" if self.source == "enterprises_enterprise" else "c.enterprise_id"
+        sql = (
+            f"SELECT {', '.join(columns)}, {', '.join(f'{a} AS {m}' for m, a in self.measures)} "  # noqa: S608
+            f"FROM {self.source} c JOIN ({places_sql(scopes, enterprises)}) x ON x.id = {on} "
+            f"WHERE {conditions} GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}"
+        )
+        time_params = [p for _name, _sql, ps in time for p in ps]
+        narrow_params = [*self.where_params, *params] if narrow else []
+        return sql, [*time_params, *narrow_params, *self.where_params, *params]
+
+    def tiers_sql(self, base: str) -> str:
+        """``INSERT … SELECT``: every tier's rows summed from ``base`` (a table or a ``WITH`` name with the columns
+        of ``base_sql``). PostgreSQL sums them in one pass (``GROUPING SETS``), SQLite with a ``UNION ALL`` branch
+        per tier and kind of row."""
+        keys, measures = self.keys, [m for m, _a in self.measures]
+        target = ", ".join(["tier", "region_id", "parent_id", "industry_id", "key", "dust", *keys, *measures])
+        wanted = [
+            (tier, industries)
+            for tier in range(self.depth + 1)
+            for industries in (True, False)
+            if self.has(tier, industries=industries)
+        ]
+        sums = ", ".join([*keys, *(f"SUM({m})" for m in measures)])
+        if connection.vendor == "postgresql":
+            columns = [*(f"t{t}" for t in range(1, self.depth + 1)), "division"]
+            grouping = f"GROUPING({', '.join(columns)})"
+
+            def mask(tier, industries):  # GROUPING's bits: 1 for each column left out of the set
+                left_out = [f"t{t}" for t in range(tier + 1, self.depth + 1)] + ([] if industries else ["division"])
+                return sum(1 << (len(columns) - 1 - columns.index(c)) for c in left_out)
+
+            def case(values):
+                whens = " ".join(f"WHEN {mask(t, i)} THEN {values(t)}" for t, i in wanted if values(t) != "NULL")
+                return f"CASE {grouping} {whens} END" if whens else "CAST(NULL AS bigint)"
+
+            sets = ", ".join(
+                "("
+                + ", ".join(
+                    [*(f"t{t}" for t in range(1, tier + 1)), *(["division"] if i else []), "key", "dust", *keys]
+                )
+                + ")"
+                for tier, i in wanted
+            )
+            tier_of_row = case(str)
+            region = case(lambda t: f"t{t}" if t else "NULL")
+            parent = case(lambda t: f"t{t - 1}" if t > 1 else "NULL")
+            return (
+                f"INSERT INTO {self.table} ({target}) SELECT * FROM ("  # noqa: S608
+                f"SELECT {tier_of_row} AS tier, {region} AS region, {parent} AS parent, division, key, dust, {sums} "
+                f"FROM {base} GROUP BY GROUPING SETS ({sets})) r WHERE tier = 0 OR region IS NOT NULL"
+            )
+        none = "CAST(NULL AS bigint)"  # typed: a bare NULL in a UNION's first branch would be text
+        branches = []
+        for tier, industries in wanted:
+            region = f"t{tier}" if tier else none
+            parent = f"t{tier - 1}" if tier > 1 else none
+            group = [*([region] if tier else []), *([parent] if tier > 1 else [])]
+            group += [*(["division"] if industries else []), "key", "dust", *keys]
+            branches.append(
+                f"SELECT {tier}, {region}, {parent}, {'division' if industries else none}, key, dust, {sums} "  # noqa: S608
+                f"FROM {base} {f'WHERE t{tier} IS NOT NULL ' if tier else ''}GROUP BY {', '.join(group)}"
+            )
+        return f"INSERT INTO {self.table} ({target}) {' UNION ALL '.join(branches)}"
+
+    def build_sql(self, where: str, params: list, scopes: dict, *, narrow: bool = False) -> tuple[str, list]:
+        """The source rows meeting ``where`` grouped once (``base_sql``), then every tier summed from that."""
+        base, base_params = self.base_sql(where, params, scopes, narrow=narrow)
+        return f"WITH base AS ({base}) {self.tiers_sql('base')}", base_params
+
+
+def places_sql(scopes: dict, enterprises: str | None = None) -> str:
+    """Each enterprise's place in the summary tables: its ancestors at tiers 1–4, its division and its flags (of
+    the enterprises selected by the SQL ``enterprises``, or all)."""
+    key_sql, dust_sql = (_flag_sql(scopes[kind]) for kind in FLAGS)
+    region_join = "JOIN reference_region r ON r.id = e.region_id" if "r.path" in key_sql + dust_sql else ""
+    return (
+        "SELECT e.id, t.t1, t.t2, t.t3, t.t4, d.division_id AS division, "  # noqa: S608
+        f"{key_sql} AS key, {dust_sql} AS dust FROM enterprises_enterprise e "
+        f"JOIN ({TIERS_SQL}) t ON t.region_id = e.region_id "
+        f"JOIN ({DIVISIONS_SQL}) d ON d.industry_id = e.industry_id {region_join}"
+        + (f" WHERE e.id IN ({enterprises})" if enterprises else "")
+    )
+
+
+INJURY = Family(InjuryCube, "injury", division_tiers=2, all_tiers=3)
+CAUSE = Family(
+    CauseCube,
+    "injury",
+    dims=(("accident_type_id", "c.accident_type_id"),),
+    measures=CASE_MEASURES[:4],
+    division_tiers=0,
+    all_tiers=1,
+)
+POST = Family(PostCube, "injury", dims=(("post", "c.post"),), measures=CASE_MEASURES[:4], division_tiers=0, all_tiers=1)
+CASE_FAMILIES = (INJURY, CAUSE, POST)
+
+DISEASE = Family(
+    DiseaseCube,
+    "disease",
+    source="incidents_occupationaldiseasecase",
+    column="diagnosed_on",
+    dates=True,
+    dims=(("disease_id", "c.disease_id"), ("short_exposure", "(c.exposure_years < 5)")),
+    measures=(("cases", "COUNT(*)"),),
+    division_tiers=2,
+)
+ACCIDENT = Family(
+    AccidentCube,
+    "accident",
+    source="incidents_safetyaccident",
+    measures=(
+        ("accidents", "COUNT(*)"),
+        ("deaths", "SUM(c.deaths)"),
+        ("serious_injuries", "SUM(c.serious_injuries)"),
+        ("direct_loss", "SUM(c.direct_loss)"),
+    ),
+    division_tiers=2,
+)
+INSURANCE = Family(
+    InsuranceCube,
+    "insurance",
+    source="enterprises_insurancesnapshot",
+    column=None,
+    time=(("year", "c.year"), ("quarter", "c.quarter")),
+    measures=(
+        ("enterprises", "COUNT(*)"),
+        ("insured", "SUM(c.insured_employees)"),
+        ("premium_paid", "SUM(c.premium_paid)"),
+        ("fund_payout", "SUM(c.fund_payout)"),
+    ),
+    division_tiers=2,
+)
+ENTERPRISE = Family(
+    EnterpriseCube,
+    "enterprise",
+    source="enterprises_enterprise",
+    column=None,
+    where="c.status = %s",
+    where_params=(EnterpriseStatus.OPERATING,),
+    measures=(("enterprises", "COUNT(*)"), ("employees", "SUM(COALESCE(c.employees, 0))")),
+    division_tiers=3,
+)
+FAMILIES = (*CASE_FAMILIES, DISEASE, ACCIDENT, INSURANCE, ENTERPRISE)
+
+
+def family_of(model) -> Family:
+    return next(f for f in FAMILIES if f.model is model)
+
+
+def _all_scopes() -> dict:
+    return {kind: flag_scopes(kind) for kind in FLAGS}
+
+
+# --- refreshing months ----------------------------------------------------------------------------------------------
+
+
 def _month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     start = timezone.make_aware(datetime.datetime(month.year, month.month, 1))  # noqa: DTZ001 - made aware here
-    following = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    following = _add_month(month)
     end = timezone.make_aware(datetime.datetime(following.year, following.month, 1))  # noqa: DTZ001
     return start, end
+
+
+def _add_month(month: datetime.date) -> datetime.date:
+    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def _lock(name: str) -> None:
@@ -117,190 +417,137 @@ def _lock(name: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
 
 
-def _derive_country_and_all_industries(table: str, keys: list[str], measures: list[str], where: str, params: list):
-    """From the tiers 1–4 rows with an industry just written: the country rows (tier 0, from the provinces) and
-    the all-industries rows (industry NULL) of every tier."""
-    key_sql = ", ".join(keys)
-    sums = ", ".join(f"SUM({m})" for m in measures)
-    columns = ", ".join(measures)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, {key_sql}, {columns}) "  # noqa: S608
-            f"SELECT 0, NULL, NULL, industry_id, {key_sql}, {sums} FROM {table} "
-            f"WHERE tier = 1 AND industry_id IS NOT NULL AND {where} GROUP BY industry_id, {key_sql}",
-            params,
-        )
-        cursor.execute(
-            f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, {key_sql}, {columns}) "  # noqa: S608
-            f"SELECT tier, region_id, parent_id, NULL, {key_sql}, {sums} FROM {table} "
-            f"WHERE industry_id IS NOT NULL AND {where} GROUP BY tier, region_id, parent_id, {key_sql}",
-            params,
-        )
+def _month_filter(family: Family, months: list[datetime.date]) -> tuple[str, list]:
+    """The source rows of ``months``: one indexable range from the first to the end of the last (several OR-ed
+    ranges make PostgreSQL scan the whole table), narrowed to those months when they are not contiguous."""
+    column = f"c.{family.column}"
+    if family.dates:
+        bounds = [months[0], _add_month(months[-1])]
+    else:  # SQLite compares the UTC text
+        bounds = [
+            connection.ops.adapt_datetimefield_value(b)
+            for b in (_month_bounds(months[0])[0], _month_bounds(months[-1])[1])
+        ]
+    where, params = f"{column} >= %s AND {column} < %s", bounds
+    if len(months) != (months[-1].year - months[0].year) * 12 + months[-1].month - months[0].month + 1:
+        month_sql, month_params = (_date_month_sql if family.dates else _month_sql)(column)
+        where += f" AND {month_sql} IN ({', '.join(['%s'] * len(months))})"
+        params = [*params, *month_params, *months]
+    return where, params
 
 
-@dataclass(frozen=True)
-class CaseCube:
-    """A summary table of the cases by tier, region, industry class and month, plus ``dims`` (cube column →
-    case column), with ``measures`` (cube column → SQL aggregate over the cases ``c``)."""
-
-    model: type
-    dims: tuple = ()
-    source: str = "incidents_injurycase"
-    measures: tuple = (
-        ("cases", "COUNT(*)"),
-        ("minor", "SUM(CASE WHEN c.severity = 'minor' THEN 1 ELSE 0 END)"),
-        ("serious", "SUM(CASE WHEN c.severity = 'serious' THEN 1 ELSE 0 END)"),
-        ("deaths", "SUM(CASE WHEN c.severity = 'fatal' THEN 1 ELSE 0 END)"),
-        ("lost_workdays", "SUM(c.lost_workdays)"),
-        ("fund_payout", "SUM(c.fund_payout)"),
-    )
-
-    def build(self, cursor, case_filter: str, params: list, month_sql: str, month_params: list) -> None:
-        table = self.model._meta.db_table
-        dims = [d for d, _source in self.dims]
-        measures = [m for m, _aggregate in self.measures]
-        inner = ", ".join(f"{source} AS {d}" for d, source in self.dims)
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (tier, region_id, parent_id, industry_id, month, {", ".join(dims + measures)})
-            SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month,
-                   {", ".join([f"b.{d}" for d in dims] + [f"SUM(b.{m})" for m in measures])}
-            FROM (
-                SELECT e.region_id, e.industry_id, {month_sql} AS month, {inner + ", " if inner else ""}
-                       {", ".join(f"{aggregate} AS {m}" for m, aggregate in self.measures)}
-                FROM {self.source} c JOIN enterprises_enterprise e ON e.id = c.enterprise_id
-                WHERE {case_filter}
-                GROUP BY {", ".join(str(i) for i in range(1, 4 + len(dims)))}
-            ) b
-            JOIN analysis_regionancestry a ON a.region_id = b.region_id
-            GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.month{"".join(f", b.{d}" for d in dims)}
-            """,  # noqa: S608 - table and column names from the code, values as parameters
-            month_params + params,
-        )
-
-
-CASE_CUBES = (
-    CaseCube(InjuryCube),
-    CaseCube(CauseCube, dims=(("accident_type_id", "c.accident_type_id"),), measures=CaseCube.measures[:4]),
-    CaseCube(PostCube, dims=(("post", "c.post"),), measures=CaseCube.measures[:4]),
-)
-
-
-DISEASE_CUBE = CaseCube(
-    DiseaseCube,
-    source="incidents_occupationaldiseasecase",
-    dims=(
-        ("disease_id", "c.disease_id"),
-        ("short_exposure", "(c.exposure_years < 5)"),
-    ),
-    measures=(("cases", "COUNT(*)"),),
-)
-
-
-ACCIDENT_CUBE = CaseCube(
-    AccidentCube,
-    source="incidents_safetyaccident",
-    measures=(
-        ("accidents", "COUNT(*)"),
-        ("deaths", "SUM(c.deaths)"),
-        ("serious_injuries", "SUM(c.serious_injuries)"),
-        ("direct_loss", "SUM(c.direct_loss)"),
-    ),
-)
-
-
-def _refresh_monthly(
-    cubes: tuple, column: str, months: Iterable[datetime.date], state: str, *, dates: bool = False
-) -> list:
-    """Rebuild the rows of ``months`` (first days) of summary tables built from one source table, in one
-    transaction: delete them, aggregate the source rows of those months (``column``: a time, counted in its
-    local month, or with ``dates`` a date), derive the country and all-industries rows. Returns the months."""
+def _refresh_monthly(families: tuple, months: Iterable[datetime.date]) -> list:
+    """Rebuild the rows of ``months`` (first days) of tables built from one source table, in one transaction."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
     if not months:
         return months
-    if dates:
-        month_sql, month_params = _date_month_sql(f"c.{column}")
-        range_params = [d for m in months for d in (m, _add_month(m))]
-    else:
-        month_sql, month_params = _month_sql(f"c.{column}")
-        bounds = [b for m in months for b in _month_bounds(m)]
-        range_params = [connection.ops.adapt_datetimefield_value(b) for b in bounds]  # SQLite: UTC text
-    month_list = ", ".join(["%s"] * len(months))
-    # One indexable range from the first month to the end of the last (several OR-ed ranges make PostgreSQL scan
-    # the whole table), narrowed to the months asked for when they are not contiguous.
-    case_filter = f"c.{column} >= %s AND c.{column} < %s"
-    range_params = [range_params[0], range_params[-1]]
-    if len(months) != (months[-1].year - months[0].year) * 12 + months[-1].month - months[0].month + 1:
-        case_filter += f" AND {month_sql} IN ({month_list})"
-        range_params += month_params + list(months)
+    scopes = _all_scopes()
     with transaction.atomic():
-        _lock(state)
+        _lock(families[0].state)
         with connection.cursor() as cursor:
-            for cube in cubes:
-                table = cube.model._meta.db_table
-                cursor.execute(f"DELETE FROM {table} WHERE month IN ({month_list})", months)  # noqa: S608
-                cube.build(cursor, case_filter, range_params, month_sql, month_params)
-                _derive_country_and_all_industries(
-                    table,
-                    ["month", *(d for d, _s in cube.dims)],
-                    [m for m, _a in cube.measures],
-                    f"month IN ({month_list})",
-                    list(months),
-                )
-        _touch(state, rebuilt=False)
+            for family in families:
+                placeholders = ", ".join(["%s"] * len(months))
+                cursor.execute(f"DELETE FROM {family.table} WHERE month IN ({placeholders})", months)  # noqa: S608
+                where, params = _month_filter(family, months)
+                cursor.execute(*family.build_sql(where, params, scopes, narrow=True))
+        _touch(families[0].state, rebuilt=False)
     return months
 
 
 def refresh_accident_months(months: Iterable[datetime.date]) -> None:
     """Rebuild the safety-accident summary rows of these months."""
-    _refresh_monthly((ACCIDENT_CUBE,), "occurred_at", months, "accident")
+    _refresh_monthly((ACCIDENT,), months)
 
 
 def refresh_disease_months(months: Iterable[datetime.date]) -> None:
     """Rebuild the occupational-disease summary rows of these months (by diagnosis date)."""
-    _refresh_monthly((DISEASE_CUBE,), "diagnosed_on", months, "disease", dates=True)
-
-
-def _add_month(month: datetime.date) -> datetime.date:
-    return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    _refresh_monthly((DISEASE,), months)
 
 
 def refresh_months(months: Iterable[datetime.date]) -> int:
     """Rebuild the work-injury summary rows of these months. Returns the number of cases aggregated."""
-    done = _refresh_monthly(CASE_CUBES, "occurred_at", months, "injury")
+    done = _refresh_monthly(CASE_FAMILIES, months)
     if not done:
         return 0
-    return InjuryCube.objects.filter(tier=1, industry__isnull=True, month__in=done).aggregate(n=Sum("cases"))["n"] or 0
+    return InjuryCube.objects.filter(tier=0, industry__isnull=True, month__in=done).aggregate(n=Sum("cases"))["n"] or 0
+
+
+def refresh_quarters(quarters: Iterable[tuple[int, int]]) -> None:
+    """Rebuild the insurance summary rows of these (year, quarter) pairs."""
+    quarters = sorted(set(quarters))
+    if not quarters:
+        return
+    condition = " OR ".join(["({0}year = %s AND {0}quarter = %s)"] * len(quarters))
+    params = [v for pair in quarters for v in pair]
+    with transaction.atomic():
+        _lock(INSURANCE.state)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {INSURANCE.table} WHERE {condition.format('')}", params)  # noqa: S608
+            cursor.execute(*INSURANCE.build_sql(condition.format("c."), params, _all_scopes()))
+        _touch(INSURANCE.state, rebuilt=False)
+
+
+def refresh_enterprises() -> None:
+    """Rebuild the enterprise summary (one pass over the enterprises: it has no time dimension)."""
+    with transaction.atomic():
+        _lock(ENTERPRISE.state)
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {ENTERPRISE.table}")  # noqa: S608
+            cursor.execute(*ENTERPRISE.build_sql("", [], _all_scopes()))
+        _touch(ENTERPRISE.state, rebuilt=True)
 
 
 # --- one case at a time ------------------------------------------------------------------------------------------
 #
-# An edit of a few cases applies its difference to the rows it touches instead of rebuilding their months (at ten
-# million cases a busy month's rebuild takes half a minute; an edit touches a dozen rows per table).
+# An edit of a few cases applies its difference to the rows it touches instead of rebuilding their months (a busy
+# month's rebuild reads a hundred thousand cases; an edit touches a dozen rows per table).
 
 MAX_DELTA_CASES = 50  # more cases changed in one transaction: their months are rebuilt instead
+
+
+def _places(enterprise_ids) -> dict[int, tuple]:
+    """``{enterprise: (region, division, key, dust)}`` as the summary tables count it."""
+    from enterprises.models import Enterprise
+
+    rows = list(
+        Enterprise.objects.filter(pk__in=set(enterprise_ids)).values_list(
+            "pk", "region_id", "region__path", "industry_id", "industry__path"
+        )
+    )
+    paths = {p for *_rest, p in rows if p}
+    divisions = {
+        d.path: d.pk
+        for d in Industry.objects.filter(level="division", path__in={"/".join(p.split("/")[:3]) + "/" for p in paths})
+    }
+    scopes = _all_scopes()
+    places = {}
+    for pk, region, region_path, industry, industry_path in rows:
+        division = divisions.get("/".join((industry_path or "").split("/")[:3]) + "/")
+        if region is None or division is None:
+            continue
+        flags = tuple(_flags_of(scopes[kind], region_path, industry) for kind in FLAGS)
+        places[pk] = (region, division, *flags)
+    return places
 
 
 def case_deltas(signed_cases) -> list[tuple[int, dict]]:
     """``[(sign, case values)]`` → ``[(sign, what the case adds to the summary tables)]``: the cases' enterprises
     read in one query; a case whose enterprise is gone adds nothing."""
     signed_cases = [(sign, case) for sign, case in signed_cases if case and case.get("enterprise_id")]
-    places = {
-        pk: (region, industry)
-        for pk, region, industry in Enterprise.objects.filter(
-            pk__in={case["enterprise_id"] for _sign, case in signed_cases}
-        ).values_list("pk", "region_id", "industry_id")
-    }
+    places = _places(case["enterprise_id"] for _sign, case in signed_cases)
     deltas = []
     for sign, case in signed_cases:
-        region, industry = places.get(case["enterprise_id"], (None, None))
-        if region is None:
+        place = places.get(case["enterprise_id"])
+        if place is None:
             continue
+        region, division, key, dust = place
         day = timezone.localdate(case["occurred_at"], timezone.get_default_timezone())
         severity = case["severity"]
         contribution = {
             "region": region,
-            "industry": industry,
+            "industry": division,
+            "key": key,
+            "dust": dust,
             "month": day.replace(day=1).isoformat(),
             "accident_type_id": case["accident_type_id"],
             "post": case["post"],
@@ -316,8 +563,8 @@ def case_deltas(signed_cases) -> list[tuple[int, dict]]:
 
 
 def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
-    """Add (sign +1) or take away (sign -1) cases' contributions to the work-injury summary rows of every tier and
-    of their industry class and all industries (rows left without cases are deleted: a rebuild would not have
+    """Add (sign +1) or take away (sign -1) cases' contributions to the work-injury summary rows of every tier the
+    tables hold, per division and for all industries (rows left without cases are deleted: a rebuild would not have
     them). Returns the summary rows touched."""
     if not deltas:
         return 0
@@ -329,14 +576,11 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
         ancestry[region].append((tier, ancestor, parent))
     touched = 0
     with transaction.atomic():
-        _lock("injury")
+        _lock(INJURY.state)
         with connection.cursor() as cursor:
-            for cube in CASE_CUBES:
-                table = cube.model._meta.db_table
-                dims = [d for d, _source in cube.dims]
-                measures = [m for m, _aggregate in cube.measures]
-                # The differences per summary row (an edit of the lost workdays changes one measure of the same
-                # rows; of the cause and post rows, nothing).
+            for family in CASE_FAMILIES:
+                dims = [d for d, _source in family.dims]
+                measures = [m for m, _aggregate in family.measures]
                 rows: dict[tuple, list] = {}
                 for sign, contribution in deltas:
                     values = [
@@ -345,21 +589,31 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
                     ]
                     for tier, region, parent in ancestry[contribution["region"]]:
                         for industry in (contribution["industry"], None):
-                            key = (tier, region, industry, contribution["month"], *(contribution[d] for d in dims))
+                            if not family.has(tier, industries=industry is not None):
+                                continue
+                            key = (
+                                tier,
+                                region,
+                                industry,
+                                contribution["key"],
+                                contribution["dust"],
+                                contribution["month"],
+                                *(contribution[d] for d in dims),
+                            )
                             row = rows.setdefault(key, [parent, [0] * len(measures)])
                             row[1] = [a + b for a, b in zip(row[1], values, strict=True)]
                 for key, (parent, values) in rows.items():
                     if any(values):
-                        touched += _add_to_row(cursor, table, dims, measures, list(key), parent, values)
-        _touch("injury", rebuilt=False)
+                        touched += _add_to_row(cursor, family.table, dims, measures, list(key), parent, values)
+        _touch(INJURY.state, rebuilt=False)
     return touched
 
 
 def _add_to_row(cursor, table, dims, measures, key, parent, values) -> int:
-    """Add ``values`` to the row of ``key`` (tier, region, industry, month, dims…), creating it if missing; a row
-    left without cases is deleted. Conditions are written so that the (tier, region, industry, month) index
-    serves them (no ``IS NOT DISTINCT FROM``)."""
-    names = ["tier", "region_id", "industry_id", "month", *dims]
+    """Add ``values`` to the row of ``key`` (tier, region, industry, key, dust, month, dims…), creating it if
+    missing; a row left without cases is deleted. Conditions are written so that the (tier, region, industry,
+    month) index serves them (no ``IS NOT DISTINCT FROM``)."""
+    names = ["tier", "region_id", "industry_id", "key", "dust", "month", *dims]
     where = " AND ".join(f"{n} IS NULL" if v is None else f"{n} = %s" for n, v in zip(names, key, strict=True))
     params = [v for v in key if v is not None]
     assignments = ", ".join(f"{m} = {m} + %s" for m in measures)
@@ -379,86 +633,6 @@ def _add_to_row(cursor, table, dims, measures, key, parent, values) -> int:
     return 1
 
 
-# --- insurance -----------------------------------------------------------------------------------------------------
-
-_INSURANCE_MEASURES = ("enterprises", "insured", "premium_paid", "fund_payout")
-
-
-def refresh_quarters(quarters: Iterable[tuple[int, int]]) -> None:
-    """Rebuild the insurance summary rows of these (year, quarter) pairs."""
-    quarters = sorted(set(quarters))
-    if not quarters:
-        return
-    table = InsuranceCube._meta.db_table
-    condition = " OR ".join(["(year = %s AND quarter = %s)"] * len(quarters))
-    snapshot_condition = " OR ".join(["(s.year = %s AND s.quarter = %s)"] * len(quarters))
-    params = [v for pair in quarters for v in pair]
-    with transaction.atomic():
-        _lock(table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)  # noqa: S608
-            cursor.execute(
-                f"""
-                INSERT INTO {table} (tier, region_id, parent_id, industry_id, year, quarter,
-                                     {", ".join(_INSURANCE_MEASURES)})
-                SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.year, b.quarter, SUM(b.enterprises),
-                       SUM(b.insured), SUM(b.premium_paid), SUM(b.fund_payout)
-                FROM (
-                    SELECT e.region_id, e.industry_id, s.year, s.quarter, COUNT(*) AS enterprises,
-                           SUM(s.insured_employees) AS insured, SUM(s.premium_paid) AS premium_paid,
-                           SUM(s.fund_payout) AS fund_payout
-                    FROM enterprises_insurancesnapshot s JOIN enterprises_enterprise e ON e.id = s.enterprise_id
-                    WHERE {snapshot_condition}
-                    GROUP BY e.region_id, e.industry_id, s.year, s.quarter
-                ) b
-                JOIN analysis_regionancestry a ON a.region_id = b.region_id
-                GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id, b.year, b.quarter
-                """,  # noqa: S608
-                params,
-            )
-        _derive_country_and_all_industries(
-            table, ["year", "quarter"], list(_INSURANCE_MEASURES), f"({condition})", params
-        )
-        _touch("insurance", rebuilt=False)
-
-
-# --- enterprises ---------------------------------------------------------------------------------------------------
-
-
-def refresh_enterprises() -> None:
-    """Rebuild the enterprise summary (one pass over the enterprises: it has no time dimension)."""
-    table = EnterpriseCube._meta.db_table
-    with transaction.atomic():
-        _lock(table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-            cursor.execute(
-                f"""
-                INSERT INTO {table} (tier, region_id, parent_id, industry_id, enterprises, employees)
-                SELECT a.tier, a.ancestor_id, a.parent_id, b.industry_id, SUM(b.enterprises), SUM(b.employees)
-                FROM (
-                    SELECT e.region_id, e.industry_id, COUNT(*) AS enterprises,
-                           SUM(COALESCE(e.employees, 0)) AS employees
-                    FROM enterprises_enterprise e WHERE e.status = %s GROUP BY 1, 2
-                ) b
-                JOIN analysis_regionancestry a ON a.region_id = b.region_id
-                GROUP BY a.tier, a.ancestor_id, a.parent_id, b.industry_id
-                """,  # noqa: S608
-                [EnterpriseStatus.OPERATING],
-            )
-            cursor.execute(
-                f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, enterprises, employees) "  # noqa: S608
-                f"SELECT 0, NULL, NULL, industry_id, SUM(enterprises), SUM(employees) FROM {table} "
-                f"WHERE tier = 1 GROUP BY industry_id"
-            )
-            cursor.execute(
-                f"INSERT INTO {table} (tier, region_id, parent_id, industry_id, enterprises, employees) "  # noqa: S608
-                f"SELECT tier, region_id, parent_id, NULL, SUM(enterprises), SUM(employees) FROM {table} "
-                f"WHERE industry_id IS NOT NULL GROUP BY tier, region_id, parent_id"
-            )
-        _touch("enterprise", rebuilt=True)
-
-
 # --- whole rebuild -------------------------------------------------------------------------------------------------
 
 
@@ -466,48 +640,70 @@ def _as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
 
 
-def _rebuild_monthly(cubes: tuple, column: str, state: str, *, dates: bool = False) -> None:
-    """Rebuild summary tables whole: emptied, then one pass over the source table each (no month filter). On
-    PostgreSQL the tables are truncated inside the transaction: readers wait for the rebuild (at night) instead
-    of the database deleting and vacuuming millions of rows."""
-    month_sql, month_params = _date_month_sql(f"c.{column}") if dates else _month_sql(f"c.{column}")
+def _rebuild_family(family: Family, scopes: dict) -> None:
+    """Empty a table and fill it with one pass over its source. On PostgreSQL the table is truncated inside the
+    transaction: readers wait for the rebuild (at night) instead of the database deleting and vacuuming rows."""
     with transaction.atomic():
-        _lock(state)
+        _lock(f"{family.state}:{family.table}")
         with connection.cursor() as cursor:
-            for cube in cubes:
-                table = cube.model._meta.db_table
-                if connection.vendor == "postgresql":
-                    cursor.execute(f"TRUNCATE {table}")
-                else:
-                    cursor.execute(f"DELETE FROM {table}")  # noqa: S608
-                cube.build(cursor, "1 = 1", [], month_sql, month_params)
-                _derive_country_and_all_industries(
-                    table, ["month", *(d for d, _s in cube.dims)], [m for m, _a in cube.measures], "1 = 1", []
-                )
-        _touch(state, rebuilt=True)
+            if connection.vendor == "postgresql":
+                cursor.execute(f"TRUNCATE {family.table}")
+                cursor.execute("SET LOCAL work_mem = '256MB'")
+            else:
+                cursor.execute(f"DELETE FROM {family.table}")  # noqa: S608
+            cursor.execute(*family.build_sql("", [], scopes))
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {family.table}")
+
+
+def _in_threads(jobs) -> None:
+    """Run ``jobs`` each on its own thread and database connection (PostgreSQL outside a transaction: the tables of
+    the work-injury cases are built side by side on two cores); one after the other otherwise."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block or len(jobs) < 2:
+        for job in jobs:
+            job()
+        return
+    errors: list[BaseException] = []
+
+    def run(job):
+        try:
+            job()
+        except BaseException as error:  # re-raised in the calling thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
 
 
 def rebuild() -> dict:
-    """Rebuild everything (the nightly job; also after reference data changes)."""
+    """Rebuild everything (the nightly job; also after reference data or flag rules change)."""
     started = timezone.now()
     rebuild_ancestry()
-    _rebuild_monthly(CASE_CUBES, "occurred_at", "injury")
-    _rebuild_monthly((ACCIDENT_CUBE,), "occurred_at", "accident")
-    _rebuild_monthly((DISEASE_CUBE,), "diagnosed_on", "disease", dates=True)
-    months = InjuryCube.objects.filter(tier=0, industry__isnull=True).count()
-    cases = InjuryCube.objects.filter(tier=0, industry__isnull=True).aggregate(n=Sum("cases"))["n"] or 0
-    quarters = sorted(set(InsuranceSnapshot.objects.values_list("year", "quarter").distinct()))
-    for year in sorted({y for y, _q in quarters}):
-        refresh_quarters([q for q in quarters if q[0] == year])
-    InsuranceCube.objects.exclude(
-        functools.reduce(operator.or_, (Q(year=y, quarter=q) for y, q in quarters), Q(pk__in=[]))
-    ).delete()
-    refresh_enterprises()
-    _touch("insurance", rebuilt=True)
+    scopes = _all_scopes()
+    # The largest first: the work-injury table on one connection, the cause and post tables on the other.
+    _in_threads(
+        [
+            functools.partial(_rebuild_family, INJURY, scopes),
+            lambda: [_rebuild_family(f, scopes) for f in (CAUSE, POST)],
+        ]
+    )
+    for family in (ACCIDENT, DISEASE, INSURANCE, ENTERPRISE):
+        _rebuild_family(family, scopes)
+    for state in ("injury", "accident", "disease", "insurance", "enterprise"):
+        _touch(state, rebuilt=True)
+    totals = InjuryCube.objects.filter(tier=0, industry__isnull=True)
+    quarters = InsuranceCube.objects.filter(tier=0, industry__isnull=True).values("year", "quarter").distinct()
     return {
-        "months": months,
-        "quarters": len(quarters),
-        "cases": cases,
+        "months": totals.values("month").distinct().count(),
+        "quarters": quarters.count(),
+        "cases": totals.aggregate(n=Sum("cases"))["n"] or 0,
         "seconds": (timezone.now() - started).total_seconds(),
     }
 

@@ -1,11 +1,17 @@
 """Summary (rollup) tables of the statistics service, the way DHIS2 reads only from its analytics tables.
 
-Each table is narrow and pre-aggregated at every level of the region tree (``tier``: 0 the whole country,
-1 province, 2 city, 3 county, 4 town or zone) and both per industry class and for all industries
-(``industry`` NULL), by month (cases) or quarter (insurance). A question about a region R reads the rows of R's
-tier (``region = R``), a breakdown of R reads the rows of the tier below (``parent = R``): a few hundred rows
-whatever the size of the case table. ``incidents.analysis.cubes`` builds them from the case tables and keeps
-them in step; the figures equal a GROUP BY on the cases (``stats`` computes both ways, a test compares).
+Each table is narrow and pre-aggregated along the region tree (``tier``: 0 the whole country, 1 province, 2 city,
+3 county, 4 town or zone), by month (cases) or quarter (insurance). A row is either an *industry row* (``industry``
+a GB/T 4754 division) or an *all-industries row* (``industry`` NULL); both are split by the key and dust flags of
+the enterprises they count (resolved when the rows are built, by the rules in force where each enterprise is
+registered, as the enterprise page shows them). A question about a region R reads the rows of R's tier
+(``region = R``), a breakdown of R the rows of the tier below (``parent = R``): a few hundred rows whatever the
+size of the case table.
+
+Each table holds industry rows down to one tier and all-industries rows down to another (``cubes.FAMILIES``): the
+finer the grain, the closer a table comes to the size of the cases it sums (10 M cases make 3.3 M county ×
+division × month groups). ``stats`` reads a table where it holds the grain a question needs and sums the source
+rows otherwise; ``cubes`` builds and refreshes them, and tests hold both ways against each other.
 """
 
 from decimal import Decimal
@@ -49,7 +55,8 @@ class RegionAncestry(models.Model):
 
 
 class Cube(models.Model):
-    """Base of the summary tables: a row of one region (at its tier) and one industry class, or all industries."""
+    """Base of the summary tables: a row of one region (at its tier), one industry division or all industries
+    (NULL), and the key and dust flags of the enterprises it counts."""
 
     tier = models.PositiveSmallIntegerField()
     region = _region()
@@ -57,6 +64,8 @@ class Cube(models.Model):
     industry = models.ForeignKey(
         "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
+    key = models.BooleanField(default=False)
+    dust = models.BooleanField(default=False)
 
     class Meta:
         abstract = True
@@ -76,7 +85,7 @@ class MonthlyCube(Cube):
 
 
 class InjuryCube(MonthlyCube):
-    """Work-injury cases by region tier, industry class (or all) and month."""
+    """Work-injury cases by region tier, industry division (or all), flags and month."""
 
     cases = models.PositiveIntegerField(default=0)
     minor = models.PositiveIntegerField(default=0)
@@ -144,7 +153,7 @@ class PostCube(CaseDetailCube):
 
 
 class DiseaseCube(MonthlyCube):
-    """New occupational-disease diagnoses by region tier, industry class (or all), month of diagnosis, disease,
+    """New occupational-disease diagnoses by region tier, industry division (or all), month of diagnosis, disease,
     and whether the worker had fewer than 5 years of exposure (seed 000 tracks that share for pneumoconiosis)."""
 
     disease = models.ForeignKey(
@@ -164,7 +173,7 @@ class DiseaseCube(MonthlyCube):
 
 
 class AccidentCube(MonthlyCube):
-    """Production-safety accidents (应急) by region tier, industry class (or all) and month."""
+    """Production-safety accidents (应急) by region tier, industry division (or all) and month."""
 
     accidents = models.PositiveIntegerField(default=0)
     deaths = models.PositiveIntegerField(default=0)
@@ -212,7 +221,7 @@ class RegionGDP(models.Model):
 
 
 class EnterpriseCube(Cube):
-    """Operating enterprises and their employees by region tier and industry class (or all), as they are now:
+    """Operating enterprises and their employees by region tier, industry division (or all) and flags, as now:
     the denominators of the insurance coverage of key (≥ 80 %) and dust (≥ 90 %) industries."""
 
     enterprises = models.PositiveIntegerField(default=0)
@@ -223,7 +232,7 @@ class EnterpriseCube(Cube):
 
 
 class InsuranceCube(Cube):
-    """Insured employees, enterprises, premium and payout by region tier, industry class (or all) and quarter:
+    """Insured employees, enterprises, premium and payout by region tier, industry division (or all) and quarter:
     the denominators of the incidence rates and the coverage figures."""
 
     year = models.PositiveSmallIntegerField()

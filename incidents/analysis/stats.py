@@ -29,9 +29,9 @@ from portal.reference.models import (
     IndustryFlag,
     OccupationalDisease,
     Region,
-    industry_flag_q,
 )
 
+from . import cubes, sources
 from .cubes import MAX_TIER, tier_of
 from .models import (
     AccidentCube,
@@ -129,11 +129,17 @@ def change(current, previous) -> float | None:
 
 @functools.cache
 def source_tables() -> tuple[str, ...]:
-    """What the figures are read from: the summary tables and the reference data that name and group them."""
+    """What the figures are read from: the summary tables, the source rows (read for the grains the tables do not
+    hold) and the reference data that name and group them."""
     from django.apps import apps
 
+    from enterprises.models import Enterprise, InsuranceSnapshot
+    from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
+
     reference = (Region, Industry, IndustryFlag, AccidentType, OccupationalDisease)
-    return tuple(sorted({m._meta.db_table for m in (*apps.get_app_config("analysis").get_models(), *reference)}))
+    source = (InjuryCase, OccupationalDiseaseCase, SafetyAccident, Enterprise, InsuranceSnapshot)
+    models = (*apps.get_app_config("analysis").get_models(), *reference, *source)
+    return tuple(sorted({m._meta.db_table for m in models}))
 
 
 def _memo(method):
@@ -142,80 +148,101 @@ def _memo(method):
 
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
-        key = ("analysis.Stats", method.__name__, self.sel.key(), args, sorted(kwargs.items()), get_language())
+        key = ("analysis.Stats", method.__name__, self.memo_key(), args, sorted(kwargs.items()), get_language())
         return counts.cached_result(key, source_tables(), lambda: method(self, *args, **kwargs))
 
     return wrapper
 
 
 class Stats:
-    """Figures of one selection. Each method runs one or two small queries on the summary tables; the figures the
-    pages and the API show are cached until the tables change (``_memo``)."""
+    """Figures of one selection. Each method runs one or two small queries on the summary tables, or on the source
+    rows where the tables do not hold the grain a question needs (``_read``); the figures the pages and the API
+    show are cached until the tables change (``_memo``)."""
 
-    def __init__(self, selection: Selection, *, shared: dict | None = None):
-        """``shared``: a dict to share look-ups (industry classes of a flag) between the Stats of one request."""
+    def __init__(self, selection: Selection, *, shared: dict | None = None, source: str = "auto"):
+        """``shared``: a dict to share look-ups (the divisions of an industry) between the Stats of one request.
+        ``source``: "auto" (the summary tables where they hold the grain), or "rows" (always the source rows: the
+        check the tests and the bench hold the tables against)."""
         self.sel = selection
         self.tier = tier_of(selection.region)
-        self._classes: list[int] | None | bool = False
+        self.source = source
         self._totals: dict = {}
         self._paths: dict = {}  # region id → path, of the regions read so far
         self.shared = shared if shared is not None else {}
 
-    # --- filters ---
+    def memo_key(self) -> tuple:
+        return (*self.sel.key(), self.source)
 
-    def industry_classes(self) -> list[int] | None:
-        """Class ids of the selected industry (None: no industry filter, read the all-industries rows)."""
-        if self._classes is False:
-            sel = self.sel
-            key = ("classes", sel.industry, sel.flag, sel.region)
-            if sel.industry is None and sel.flag is None:
-                self._classes = None
-            elif key in self.shared:
-                self._classes = self.shared[key]
-            else:
-                classes = Industry.objects.filter(level="class")
-                if sel.industry is not None:
-                    classes = classes.filter(path__startswith=sel.industry.path)
-                if sel.flag is not None:
-                    classes = classes.filter(industry_flag_q(sel.flag, sel.region, "code"))
-                self._classes = self.shared[key] = list(classes.values_list("pk", flat=True))
-        return self._classes
+    # --- reading ---
 
-    def _rows(self, model, *, children: bool = False, by_class: bool = False):
-        """Summary rows of the selection's region (or of its children), industry filter applied."""
-        sel = self.sel
-        if children:
-            if self.tier >= MAX_TIER:
-                return model.objects.none()
-            qs = model.objects.filter(tier=self.tier + 1)
-            # The country's children are the provinces, whose rows have no parent: saying so lets the database read
-            # the (tier, parent, …) index to its end instead of every tier-1 row (41 ms → 1.3 ms at 10 M cases).
-            qs = qs.filter(parent=sel.region) if sel.region is not None else qs.filter(parent__isnull=True)
-        else:
-            qs = model.objects.filter(tier=self.tier)
-            qs = qs.filter(region=sel.region) if sel.region is not None else qs.filter(region__isnull=True)
-        classes = self.industry_classes()
-        if classes is None and not by_class:
-            return qs.filter(industry__isnull=True)
-        if classes is None:
-            return qs.filter(industry__isnull=False)
-        return qs.filter(industry__in=classes)
+    def divisions(self, node: Industry) -> list[int]:
+        """The divisions of a section (or the division itself)."""
+        key = ("divisions", node.pk)
+        if key not in self.shared:
+            self.shared[key] = list(
+                Industry.objects.filter(level="division", path__startswith=node.path).values_list("pk", flat=True)
+            )
+        return self.shared[key]
 
-    def _case_rows(self, sel: Selection | None = None, model=InjuryCube, **kwargs):
+    def _read(
+        self,
+        model,
+        groups: tuple = (),
+        measures: tuple | None = None,
+        *,
+        sel: Selection | None = None,
+        children: bool = False,
+        industry_depth: int | None = None,
+    ) -> list[dict]:
+        """Sums of ``measures`` per ``groups`` over the selection (or its ``children`` regions; ``"region"`` then
+        names the child), from ``model``'s summary table where it holds that grain, otherwise from the source rows
+        (``sources``). ``industry_depth``: rows per industry (``"industry"``: a division from the table, a class from
+        the source rows) to be grouped at that depth (0 section, 1 division, …)."""
         sel = sel or self.sel
-        return self._rows(model, **kwargs).filter(month__gte=sel.start, month__lte=sel.end)
+        family = cubes.family_of(model)
+        measures = measures or tuple(m for m, _a in family.measures)
+        tier = self.tier + (1 if children else 0)
+        if tier > MAX_TIER:
+            return []
+        industries = industry_depth is not None or sel.industry is not None
+        if (
+            self.source == "auto"
+            and family.has(tier, industries=industries)
+            and (industry_depth or 0) <= 1
+            and (sel.industry is None or sel.industry.depth <= 1)
+        ):
+            qs = model.objects.filter(tier=tier)
+            if children:  # the provinces' rows have no parent: saying so lets the index serve it (41 → 1.3 ms)
+                qs = qs.filter(parent=sel.region) if sel.region is not None else qs.filter(parent__isnull=True)
+            else:
+                qs = qs.filter(region=sel.region) if sel.region is not None else qs.filter(region__isnull=True)
+            if not industries:
+                qs = qs.filter(industry__isnull=True)
+            elif sel.industry is not None:
+                qs = qs.filter(industry__in=self.divisions(sel.industry))
+            else:
+                qs = qs.filter(industry__isnull=False)
+            if sel.flag:
+                qs = qs.filter(**{sel.flag: True})
+            if family.column is not None:
+                qs = qs.filter(month__gte=sel.start, month__lte=sel.end)
+            elif family is cubes.INSURANCE:
+                qs = qs.filter(sel.quarter_q())
+            sums = {m: Sum(m) for m in measures}
+            if not groups:
+                return [qs.aggregate(**sums)]
+            return list(qs.values(*groups).annotate(**sums))
+        return sources.rows(family, sel, groups, measures)
 
-    def _insurance_rows(self, sel: Selection | None = None, **kwargs):
-        return self._rows(InsuranceCube, **kwargs).filter((sel or self.sel).quarter_q())
-
+    # --- figures ---
     # --- figures ---
 
     def totals(self, sel: Selection | None = None) -> dict:
         """Counts, sums, mean insured employees and the three rates of the period."""
         sel = sel or self.sel
         if sel not in self._totals:
-            figures = _sums(self._case_rows(sel).aggregate(**_case_sums()))
-            insured = self._insured(self._insurance_rows(sel).values("year", "quarter"))
+            figures = _sums(self._read(InjuryCube, sel=sel)[0])
+            insured = self._insured(self._read(InsuranceCube, ("year", "quarter"), ("insured",), sel=sel))
             self._totals[sel] = _with_rates(figures, insured.get(None))
         return dict(self._totals[sel])
 
@@ -239,7 +266,7 @@ class Stats:
         """One row per month (or ``quarter``, ``year``) of the period, periods without cases included as zeros;
         ``month`` and ``last_month`` are its first and last months within the selection, ``label`` names it
         (2025-03, 2025Q1, 2025)."""
-        rows = {r["month"]: _sums(r) for r in self._case_rows().values("month").annotate(**_case_sums())}
+        rows = {_as_date(r["month"]): _sums(r) for r in self._read(InjuryCube, ("month",))}
         result: list[dict] = []
         month = self.sel.start
         while month <= self.sel.end:
@@ -267,8 +294,9 @@ class Stats:
         return [dict(r) for r in self._totals["by_region"]]
 
     def _by_region(self) -> list[dict]:
-        rows = {r["region"]: _sums(r) for r in self._case_rows(children=True).values("region").annotate(**_case_sums())}
-        insured = self._insured(self._insurance_rows(children=True).values("region", "year", "quarter"), "region")
+        rows = {r["region"]: _sums(r) for r in self._read(InjuryCube, ("region",), children=True)}
+        insured_rows = self._read(InsuranceCube, ("region", "year", "quarter"), ("insured",), children=True)
+        insured = self._insured(insured_rows, "region")
         found = Region.objects.filter(pk__in=set(rows) | set(insured)).values_list("pk", "name", "code", "path")
         names, codes = {pk: name for pk, name, _c, _p in found}, {pk: code for pk, _n, code, _p in found}
         self._paths.update({pk: path for pk, _n, _c, path in found})
@@ -303,9 +331,8 @@ class Stats:
         node = self.sel.industry
         if depth is None:
             depth = node.depth + 1 if node is not None else 0
-        case_rows = self._case_rows(by_class=True).values("industry").annotate(**_case_sums())
-        insured_rows = self._insurance_rows(by_class=True).values("industry", "year", "quarter")
-        insured_rows = insured_rows.annotate(n=Sum("insured"))
+        case_rows = self._read(InjuryCube, ("industry",), industry_depth=depth)
+        insured_rows = self._read(InsuranceCube, ("industry", "year", "quarter"), ("insured",), industry_depth=depth)
         classes = {r["industry"] for r in case_rows} | {r["industry"] for r in insured_rows}
         paths = dict(Industry.objects.filter(pk__in=classes).values_list("pk", "path"))
         group_of = {pk: "/" + "/".join(p.strip("/").split("/")[: depth + 1]) + "/" for pk, p in paths.items()}
@@ -316,7 +343,7 @@ class Stats:
                 target[key] += row[key] or 0
         per_quarter: dict[str, dict] = defaultdict(lambda: defaultdict(int))
         for row in insured_rows:
-            per_quarter[group_of[row["industry"]]][(row["year"], row["quarter"])] += row["n"] or 0
+            per_quarter[group_of[row["industry"]]][(row["year"], row["quarter"])] += row["insured"] or 0
         insured = {g: sum(q.values()) / len(q) for g, q in per_quarter.items() if q}
         nodes = {i.path: i for i in Industry.objects.filter(path__in=set(figures) | set(insured))}
         result = [
@@ -335,8 +362,7 @@ class Stats:
     @_memo
     def by_accident_type(self) -> list[dict]:
         """Cases by GB 6441 accident type (types of both editions when the period spans the 2025 change)."""
-        sums = {m: Sum(m) for m in DETAIL_MEASURES}
-        rows = list(self._case_rows(model=CauseCube).values("accident_type").annotate(**sums))
+        rows = self._read(CauseCube, ("accident_type",), DETAIL_MEASURES)
         types = {t.pk: t for t in AccidentType.objects.filter(pk__in=[r["accident_type"] for r in rows])}
         result = [
             {
@@ -355,8 +381,8 @@ class Stats:
     @_memo
     def by_post(self, limit: int = 10) -> list[dict]:
         """The posts (岗位) with most cases, as recorded."""
-        sums = {m: Sum(m) for m in DETAIL_MEASURES}
-        rows = self._case_rows(model=PostCube).values("post").annotate(**sums).order_by("-cases", "post")[:limit]
+        rows = sorted(self._read(PostCube, ("post",), DETAIL_MEASURES), key=lambda r: (-(r["cases"] or 0), r["post"]))
+        rows = rows[:limit]
         return [{"post": r["post"], **{m: r[m] or 0 for m in DETAIL_MEASURES}} for r in rows]
 
     @_memo
@@ -375,11 +401,8 @@ class Stats:
         better); the score is their mean over the figures a region has; best first."""
         regions = {r["region"]: r for r in self.by_region() if r["region"] is not None}
         accidents = {
-            r["region"]: r
-            for r in self._rows(AccidentCube, children=True)
-            .filter(month__gte=self.sel.start, month__lte=self.sel.end)
-            .values("region")
-            .annotate(n=Sum("accidents"), deaths=Sum("deaths"))
+            r["region"]: {"n": r["accidents"], "deaths": r["deaths"]}
+            for r in self._read(AccidentCube, ("region",), ("accidents", "deaths"), children=True)
         }
         gdp = self._gdp(set(regions) | set(accidents))
         rows = []
@@ -462,8 +485,9 @@ class Stats:
         result = {}
         for flag, target in (("key", 80), ("dust", 90)):
             stats = Stats(replace(self.sel, flag=flag), shared=self.shared)
-            employees = stats._rows(EnterpriseCube).aggregate(n=Sum("employees"), e=Sum("enterprises"))
-            insured = stats._insured(stats._insurance_rows().values("year", "quarter")).get(None, 0)
+            employees = stats._read(EnterpriseCube)[0]
+            employees = {"n": employees["employees"], "e": employees["enterprises"]}
+            insured = stats._insured(stats._read(InsuranceCube, ("year", "quarter"), ("insured",))).get(None, 0)
             result[flag] = {
                 "enterprises": employees["e"] or 0,
                 "employees": employees["n"] or 0,
@@ -477,12 +501,9 @@ class Stats:
     def diseases(self, top: int = 10) -> dict:
         """New occupational-disease diagnoses of the period: total, pneumoconiosis and its share with fewer than
         5 years of exposure, the diseases with most cases, and by year the short-exposure share (seed 000)."""
-        rows = list(
-            self._case_rows(model=DiseaseCube)
-            .values("disease", "short_exposure", "month__year")
-            .annotate(n=Sum("cases"))
-        )
-        by_class = list(self._case_rows(model=DiseaseCube, by_class=True).values("industry").annotate(n=Sum("cases")))
+        rows = [{**r, "n": r["cases"]} for r in self._read(DiseaseCube, ("disease", "short_exposure", "month__year"))]
+        depth = self.sel.industry.depth + 1 if self.sel.industry is not None else 0
+        by_class = [{**r, "n": r["cases"]} for r in self._read(DiseaseCube, ("industry",), industry_depth=depth)]
         diseases = {d.pk: d for d in OccupationalDisease.objects.filter(pk__in={r["disease"] for r in rows})}
         by_disease: dict = defaultdict(int)
         years: dict = defaultdict(lambda: [0, 0])
@@ -540,9 +561,13 @@ class Stats:
     def _insured(self, rows, key: str | None = None) -> dict:
         """Mean over the quarters with figures of the insured employees, per ``key`` (None: one total)."""
         per_quarter: dict = defaultdict(lambda: defaultdict(int))
-        for row in rows.annotate(n=Sum("insured")):
-            per_quarter[row[key] if key else None][(row["year"], row["quarter"])] += row["n"] or 0
+        for row in rows:
+            per_quarter[row[key] if key else None][(row["year"], row["quarter"])] += row["insured"] or 0
         return {k: sum(q.values()) / len(q) for k, q in per_quarter.items() if q}
+
+
+def _as_date(value) -> datetime.date:
+    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 def _share(part, whole) -> float | None:

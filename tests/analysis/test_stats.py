@@ -481,8 +481,8 @@ def test_refreshing_months_that_are_not_contiguous(data, regions):
 
 def _cube_rows():
     rows = {}
-    for cube in cubes.CASE_CUBES:
-        fields = ["tier", "region_id", "parent_id", "industry_id", "month", *(d for d, _s in cube.dims)]
+    for cube in cubes.CASE_FAMILIES:
+        fields = ["tier", "region_id", "parent_id", "industry_id", "key", "dust", "month", *(d for d, _s in cube.dims)]
         measures = [m for m, _a in cube.measures]
         rows[cube.model.__name__] = sorted(
             tuple(str(v) for v in row) for row in cube.model.objects.values_list(*fields, *measures)
