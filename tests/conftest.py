@@ -16,6 +16,15 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_pending_refreshes():
+    """Refreshes asked for by an earlier test whose transaction never committed (its on-commit callbacks never ran)
+    would be sent with this test's."""
+    from incidents.analysis import signals
+
+    signals._local.pending = None
+
+
 @pytest.fixture
 def regions(db):
     zhejiang = RegionFactory(code="330000", name="浙江省", level="province")

@@ -324,6 +324,9 @@ def places_sql(scopes: dict, enterprises: str | None = None) -> str:
         f"JOIN ({TIERS_SQL}) t ON t.region_id = e.region_id "
         f"JOIN ({DIVISIONS_SQL}) d ON d.industry_id = e.industry_id {region_join}"
         + (f" WHERE e.id IN ({enterprises})" if enterprises else "")
+        # OFFSET 0 keeps PostgreSQL from pulling the subquery up: the flags are worked out once per enterprise, not
+        # once per case.
+        + (" OFFSET 0" if connection.vendor == "postgresql" else "")
     )
 
 
@@ -641,19 +644,34 @@ def _as_date(value) -> datetime.date:
 
 
 def _rebuild_family(family: Family, scopes: dict) -> None:
-    """Empty a table and fill it with one pass over its source. On PostgreSQL the table is truncated inside the
-    transaction: readers wait for the rebuild (at night) instead of the database deleting and vacuuming rows."""
+    """Empty a table and fill it with one pass over its source, in one transaction. On PostgreSQL the table is
+    truncated (readers wait for the rebuild, at night, instead of the database deleting and vacuuming millions of
+    rows) and its indexes are dropped and built again after the insert: inserting 2.9 M rows into three indexes
+    takes 33 s, building them afterwards 5 s."""
+    model = family.model
     with transaction.atomic():
-        _lock(f"{family.state}:{family.table}")
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(f"TRUNCATE {family.table}")
-                cursor.execute("SET LOCAL work_mem = '256MB'")
-            else:
+        _lock(f"rebuild:{family.table}")
+        if connection.vendor != "postgresql":
+            with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {family.table}")  # noqa: S608
+                cursor.execute(*family.build_sql("", [], scopes))
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {family.table}")
+            cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
+        with connection.schema_editor(atomic=False) as editor:
+            for index in model._meta.indexes:
+                editor.remove_index(model, index)
+        with connection.cursor() as cursor:
             cursor.execute(*family.build_sql("", [], scopes))
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {family.table}")
+        with connection.schema_editor(atomic=False) as editor:
+            for index in model._meta.indexes:
+                editor.add_index(model, index)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {family.table}")
+
+
+REBUILD_WORK_MEM = "512MB"  # per sort or hash of the nightly rebuild (two at a time on PostgreSQL)
 
 
 def _in_threads(jobs) -> None:

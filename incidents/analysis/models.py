@@ -32,7 +32,7 @@ def _region(null=True, **kwargs):
         on_delete=models.DO_NOTHING,
         db_constraint=False,  # summary rows are rebuilt, never the source of truth
         related_name="+",
-        **kwargs,
+        **{"db_index": False, **kwargs},  # read through the tables' composite indexes
     )
 
 
@@ -62,7 +62,12 @@ class Cube(models.Model):
     region = _region()
     parent = _region()
     industry = models.ForeignKey(
-        "reference.Industry", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "reference.Industry",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # read through the composite indexes; one per column only slowed every insert
+        related_name="+",
     )
     key = models.BooleanField(default=False)
     dust = models.BooleanField(default=False)

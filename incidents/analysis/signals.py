@@ -14,7 +14,7 @@ from django.utils import timezone
 from enterprises.models import Enterprise, InsuranceSnapshot
 from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal import imports
-from portal.reference.models import Region
+from portal.reference.models import IndustryFlag, Region
 
 
 class _Pending:
@@ -29,8 +29,18 @@ class _Pending:
         self.accident_months: set = set()
         self.case_ids: list | None = None
         self.enterprises = False
+        self.rebuild = False
 
-    def merge(self, months=(), quarters=(), case_ids=None, disease_months=(), enterprises=False, accident_months=()):
+    def merge(
+        self,
+        months=(),
+        quarters=(),
+        case_ids=None,
+        disease_months=(),
+        enterprises=False,
+        accident_months=(),
+        rebuild=False,
+    ):
         self.months |= {m for m in months if m is not None}
         self.disease_months |= {m for m in disease_months if m is not None}
         self.accident_months |= {m for m in accident_months if m is not None}
@@ -39,8 +49,14 @@ class _Pending:
             low, high = case_ids
             self.case_ids = [min(low, self.case_ids[0]), max(high, self.case_ids[1])] if self.case_ids else [low, high]
         self.enterprises = self.enterprises or enterprises
+        self.rebuild = self.rebuild or rebuild
 
     def send(self):
+        if self.rebuild:  # everything is recomputed: no refresh besides
+            from portal.jobs import send_now
+
+            send_now("analysis.rebuild", [], {})
+            return
         if (
             not (self.months or self.quarters or self.case_ids or self.disease_months or self.accident_months)
             and not self.enterprises
@@ -248,6 +264,14 @@ def _imported(sender, created_ids, updated, **kwargs):
             _enterprise_moved(moved)
         if created_ids or updated:
             _refresh(enterprises=True)
+
+
+@receiver(post_save, sender=IndustryFlag)
+@receiver(post_delete, sender=IndustryFlag)
+def _flag_rule_changed(sender, instance, **kwargs):
+    """The key and dust flags are resolved when the summary rows are built: a changed rule rebuilds them all
+    (once per transaction, however many rules it changes)."""
+    _refresh(rebuild=True)
 
 
 @receiver(post_save, sender=Region)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from enterprises.models import InsuranceSnapshot
-from incidents.analysis import cubes
+from incidents.analysis import cubes, signals
 from incidents.analysis.stats import Selection, Stats
 from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal.reference.models import AccidentType, IndustryFlag, OccupationalDisease
@@ -139,6 +139,7 @@ def world(regions, industry, agency_a, agency_b, settings):
             direct_loss=Decimal(rng.randrange(10**6)),
         )
     cubes.rebuild()
+    signals._local.pending = None  # the refreshes the rows above asked for (never committed here): rebuilt already
     return {
         "regions": [None, regions["zhejiang"], regions["jinhua"], regions["a"], regions["a_town"], regions["b"], anhui],
         "industries": [None, manufacturing, industry.parent, road.parent],
@@ -204,3 +205,24 @@ def test_a_county_without_an_industry_is_read_from_the_tables_only(world, region
     tables = " ".join(q["sql"] for q in queries.captured_queries)
     assert "analysis_injurycube" in tables and "analysis_insurancecube" in tables
     assert "incidents_injurycase" not in tables and "enterprises_insurancesnapshot" not in tables
+
+
+def test_a_changed_flag_rule_rebuilds_the_tables_once(world, regions, django_capture_on_commit_callbacks, monkeypatch):
+    """Flags are resolved when the rows are built: Wuyi flagging machinery too changes its key-industry figures as
+    soon as the rules are saved (one rebuild for the two rules saved together)."""
+    from django.db import transaction
+
+    from portal import jobs
+
+    sent = []
+    real_send = jobs.send_now
+    monkeypatch.setattr(jobs, "send_now", lambda *args: sent.append(args[0]) or real_send(*args))
+    machinery = world["machines"].parent.parent
+    selection = Selection.year(2024, region=regions["b"], industry=machinery, flag="key")
+    assert Stats(selection).totals()["cases"] == 0
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        IndustryFlag.objects.create(kind="key", label="机械", code_prefix="34", region=regions["b"])
+        IndustryFlag.objects.create(kind="key", label="机械", code_prefix="341", region=regions["b"])
+    assert sent == ["analysis.rebuild"]
+    every = Stats(Selection.year(2024, region=regions["b"], industry=machinery)).totals()["cases"]
+    assert every > 0 and Stats(selection).totals()["cases"] == every
