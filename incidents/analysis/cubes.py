@@ -228,7 +228,9 @@ class Family:
     def keys(self) -> list[str]:
         return [name for name, _sql, _p in self.time_columns()] + [name for name, _sql in self.dims]
 
-    def base_sql(self, where: str, params: list, scopes: dict, *, narrow: bool = False) -> tuple[str, list]:
+    def base_sql(
+        self, where: str, params: list, scopes: dict, *, narrow: bool = False, places: str | None = None
+    ) -> tuple[str, list]:
         """The source rows meeting ``where`` summed by the finest tiers this table holds, division, flags, time and
         dimensions. ``narrow``: place only the enterprises of those rows (a month's refresh reads a few thousand
         enterprises, not all of them)."""
@@ -246,11 +248,11 @@ class Family:
         on = "c.id" if self.source == "enterprises_enterprise" else "c.enterprise_id"
         sql = (
             f"SELECT {', '.join(columns)}, {', '.join(f'{a} AS {m}' for m, a in self.measures)} "  # noqa: S608
-            f"FROM {self.source} c JOIN ({places_sql(scopes, enterprises)}) x ON x.id = {on} "
+            f"FROM {self.source} c JOIN {places or f'({places_sql(scopes, enterprises)})'} x ON x.id = {on} "
             f"WHERE {conditions} GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}"
         )
         time_params = [p for _name, _sql, ps in time for p in ps]
-        narrow_params = [*self.where_params, *params] if narrow else []
+        narrow_params = [*self.where_params, *params] if narrow and not places else []
         return sql, [*time_params, *narrow_params, *self.where_params, *params]
 
     def tiers_sql(self, base: str) -> str:
@@ -307,9 +309,11 @@ class Family:
             )
         return f"INSERT INTO {self.table} ({target}) {' UNION ALL '.join(branches)}"
 
-    def build_sql(self, where: str, params: list, scopes: dict, *, narrow: bool = False) -> tuple[str, list]:
+    def build_sql(
+        self, where: str, params: list, scopes: dict, *, narrow: bool = False, places: str | None = None
+    ) -> tuple[str, list]:
         """The source rows meeting ``where`` grouped once (``base_sql``), then every tier summed from that."""
-        base, base_params = self.base_sql(where, params, scopes, narrow=narrow)
+        base, base_params = self.base_sql(where, params, scopes, narrow=narrow, places=places)
         return f"WITH base AS ({base}) {self.tiers_sql('base')}", base_params
 
 
@@ -440,20 +444,27 @@ def _month_filter(family: Family, months: list[datetime.date]) -> tuple[str, lis
 
 
 def _refresh_monthly(families: tuple, months: Iterable[datetime.date]) -> list:
-    """Rebuild the rows of ``months`` (first days) of tables built from one source table, in one transaction."""
+    """Rebuild the rows of ``months`` (first days) of tables built from one source table, in one transaction. The
+    places of the enterprises of those rows are worked out once, for all the tables (a temporary table)."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
     if not months:
         return months
     scopes = _all_scopes()
+    first = families[0]
+    where, params = _month_filter(first, months)
+    enterprises = f"SELECT enterprise_id FROM {first.source} c WHERE {where}"  # noqa: S608
     with transaction.atomic():
-        _lock(families[0].state)
+        _lock(first.state)
         with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS analysis_places")
+            cursor.execute(f"CREATE TEMPORARY TABLE analysis_places AS {places_sql(scopes, enterprises)}", params)
             for family in families:
                 placeholders = ", ".join(["%s"] * len(months))
                 cursor.execute(f"DELETE FROM {family.table} WHERE month IN ({placeholders})", months)  # noqa: S608
                 where, params = _month_filter(family, months)
-                cursor.execute(*family.build_sql(where, params, scopes, narrow=True))
-        _touch(families[0].state, rebuilt=False)
+                cursor.execute(*family.build_sql(where, params, scopes, places="analysis_places"))
+            cursor.execute("DROP TABLE analysis_places")
+        _touch(first.state, rebuilt=False)
     return months
 
 
