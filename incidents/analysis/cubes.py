@@ -23,7 +23,6 @@ the finest tier the table needs, every tier is then summed from that; never a ro
 from __future__ import annotations
 
 import datetime
-import functools
 import re
 import threading
 import zlib
@@ -654,7 +653,7 @@ def _as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
 
 
-def _rebuild_family(family: Family, scopes: dict) -> None:
+def _rebuild_family(family: Family, scopes: dict, places: str | None = None) -> None:
     """Empty a table and fill it with one pass over its source, in one transaction. On PostgreSQL the table is
     truncated (readers wait for the rebuild, at night, instead of the database deleting and vacuuming millions of
     rows) and its indexes are dropped and built again after the insert: inserting 2.9 M rows into three indexes
@@ -665,7 +664,7 @@ def _rebuild_family(family: Family, scopes: dict) -> None:
         if connection.vendor != "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {family.table}")  # noqa: S608
-                cursor.execute(*family.build_sql("", [], scopes))
+                cursor.execute(*family.build_sql("", [], scopes, places=places))
             return
         with connection.cursor() as cursor:
             cursor.execute(f"TRUNCATE {family.table}")
@@ -674,7 +673,7 @@ def _rebuild_family(family: Family, scopes: dict) -> None:
             for index in model._meta.indexes:
                 editor.remove_index(model, index)
         with connection.cursor() as cursor:
-            cursor.execute(*family.build_sql("", [], scopes))
+            cursor.execute(*family.build_sql("", [], scopes, places=places))
         with connection.schema_editor(atomic=False) as editor:
             for index in model._meta.indexes:
                 editor.add_index(model, index)
@@ -716,15 +715,28 @@ def rebuild() -> dict:
     started = timezone.now()
     rebuild_ancestry()
     scopes = _all_scopes()
-    # The largest first: the work-injury table on one connection, the cause and post tables on the other.
-    _in_threads(
-        [
-            functools.partial(_rebuild_family, INJURY, scopes),
-            lambda: [_rebuild_family(f, scopes) for f in (CAUSE, POST)],
-        ]
-    )
-    for family in (ACCIDENT, DISEASE, INSURANCE, ENTERPRISE):
-        _rebuild_family(family, scopes)
+    # Every enterprise's place (tiers, division, flags) worked out once for all the tables, in a table the two
+    # connections below both read.
+    places = "analysis_rebuild_places"
+    unlogged = "UNLOGGED " if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {places}")
+        cursor.execute(f"CREATE {unlogged}TABLE {places} AS {places_sql(scopes)}", [])
+        cursor.execute(f"ANALYZE {places}")
+    try:
+        # Two connections of about equal work on PostgreSQL: the work-injury table (the largest) and the diagnoses;
+        # the causes, posts and safety accidents.
+        _in_threads(
+            [
+                lambda: [_rebuild_family(f, scopes, places) for f in (INJURY, DISEASE)],
+                lambda: [_rebuild_family(f, scopes, places) for f in (CAUSE, POST, ACCIDENT)],
+            ]
+        )
+        for family in (INSURANCE, ENTERPRISE):
+            _rebuild_family(family, scopes, places)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {places}")
     for state in ("injury", "accident", "disease", "insurance", "enterprise"):
         _touch(state, rebuilt=True)
     totals = InjuryCube.objects.filter(tier=0, industry__isnull=True)
