@@ -1,5 +1,7 @@
 """factory_boy factories shared by every test module."""
 
+import datetime
+
 import factory
 from django.utils import timezone
 
@@ -75,3 +77,21 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.set_password(extracted or TEST_PASSWORD)
         if create:
             self.save(update_fields=["password"])
+
+
+class SilicosisFactory(factory.django.DjangoModelFactory):
+    """矽肺 of the 2013 catalogue (a pneumoconiosis), valid until the 2025 catalogue."""
+
+    class Meta:
+        model = "reference.OccupationalDisease"
+        django_get_or_create = ("code",)
+
+    code = "2013-01-1-01"
+    catalogue_version = 2013
+    class_no = 1
+    class_name = "类"
+    subclass_no = 1
+    item_no = 1
+    name = "矽肺"
+    valid_from = datetime.date(2013, 12, 23)
+    valid_to = datetime.date(2025, 7, 31)

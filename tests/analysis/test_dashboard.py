@@ -100,20 +100,10 @@ def test_disease_rows_link_to_the_disease_list(client_for, users, data, enterpri
 
     from incidents.analysis import cubes
     from incidents.models import OccupationalDiseaseCase
-    from portal.reference.models import OccupationalDisease
     from tests.analysis.test_stats import worker_id
+    from tests.factories import SilicosisFactory
 
-    silicosis = OccupationalDisease.objects.create(
-        code="2013-01-1-01",
-        catalogue_version=2013,
-        class_no=1,
-        class_name="类",
-        subclass_no=1,
-        item_no=1,
-        name="矽肺",
-        valid_from=dt.date(2013, 12, 23),
-        valid_to=dt.date(2025, 7, 31),
-    )
+    silicosis = SilicosisFactory()
     OccupationalDiseaseCase.objects.create(
         enterprise=enterprise_a,
         owner_agency=agency_a,

@@ -15,9 +15,9 @@ from enterprises.models import InsuranceSnapshot
 from incidents.analysis import cubes, signals
 from incidents.analysis.stats import Selection, Stats
 from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
-from portal.reference.models import AccidentType, IndustryFlag, OccupationalDisease
+from portal.reference.models import AccidentType, IndustryFlag
 from portal.reference.validators import id_number_check_char
-from tests.factories import EnterpriseFactory, IndustryFactory, RegionFactory
+from tests.factories import EnterpriseFactory, IndustryFactory, RegionFactory, SilicosisFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -106,17 +106,7 @@ def world(regions, industry, agency_a, agency_b, settings):
                     insured_employees=rng.randrange(1, 200),
                     premium_paid=1,
                 )
-    silicosis = OccupationalDisease.objects.create(
-        code="2013-01-1-01",
-        catalogue_version=2013,
-        class_no=1,
-        class_name="类",
-        subclass_no=1,
-        item_no=1,
-        name="矽肺",
-        valid_from=datetime.date(2013, 12, 23),
-        valid_to=datetime.date(2025, 7, 31),
-    )
+    silicosis = SilicosisFactory()
     for n in range(40):
         OccupationalDiseaseCase.objects.create(
             enterprise=rng.choice(enterprises),

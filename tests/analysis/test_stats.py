@@ -15,7 +15,7 @@ from incidents.analysis.stats import Selection, Stats
 from incidents.models import InjuryCase
 from portal.reference.models import AccidentType, IndustryFlag
 from portal.reference.validators import id_number_check_char
-from tests.factories import EnterpriseFactory, IndustryFactory
+from tests.factories import EnterpriseFactory, IndustryFactory, SilicosisFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -395,21 +395,10 @@ def test_safety_accidents_and_diagnoses_refresh_their_months(
 
     from incidents.analysis.models import AccidentCube, DiseaseCube
     from incidents.models import OccupationalDiseaseCase, SafetyAccident
-    from portal.reference.models import OccupationalDisease
 
     settings.GB6441_2025_EFFECTIVE = "2099-01-01"
     kind = AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
-    silicosis = OccupationalDisease.objects.create(
-        code="2013-01-1-01",
-        catalogue_version=2013,
-        class_no=1,
-        class_name="类",
-        subclass_no=1,
-        item_no=1,
-        name="矽肺",
-        valid_from=dt.date(2013, 12, 23),
-        valid_to=dt.date(2025, 7, 31),
-    )
+    silicosis = SilicosisFactory()
     cubes.rebuild()
     with django_capture_on_commit_callbacks(execute=True):
         accident = SafetyAccident.objects.create(
