@@ -713,17 +713,22 @@ def _in_threads(jobs) -> None:
 def rebuild() -> dict:
     """Rebuild everything (the nightly job; also after reference data or flag rules change)."""
     started = timezone.now()
-    rebuild_ancestry()
-    scopes = _all_scopes()
-    # Every enterprise's place (tiers, division, flags) worked out once for all the tables, in a table the two
-    # connections below both read.
     places = "analysis_rebuild_places"
-    unlogged = "UNLOGGED " if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {places}")
-        cursor.execute(f"CREATE {unlogged}TABLE {places} AS {places_sql(scopes)}", [])
-        cursor.execute(f"ANALYZE {places}")
+    postgresql = connection.vendor == "postgresql"
+    lock = zlib.crc32(places.encode())
+    if postgresql:  # one rebuild at a time (the nightly job, one queued by a changed flag rule, an operator's)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [lock])
     try:
+        rebuild_ancestry()
+        scopes = _all_scopes()
+        # Every enterprise's place (tiers, division, flags) worked out once for all the tables, in a table the two
+        # connections below both read.
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {places}")
+            unlogged = "UNLOGGED " if postgresql else ""
+            cursor.execute(f"CREATE {unlogged}TABLE {places} AS {places_sql(scopes)}", [])
+            cursor.execute(f"ANALYZE {places}")
         # Two connections of about equal work on PostgreSQL: the work-injury table (the largest) and the diagnoses;
         # the causes, posts and safety accidents.
         _in_threads(
@@ -737,6 +742,8 @@ def rebuild() -> dict:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {places}")
+            if postgresql:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
     for state in ("injury", "accident", "disease", "insurance", "enterprise"):
         _touch(state, rebuilt=True)
     totals = InjuryCube.objects.filter(tier=0, industry__isnull=True)
