@@ -228,11 +228,19 @@ class Family:
         return [name for name, _sql, _p in self.time_columns()] + [name for name, _sql in self.dims]
 
     def base_sql(
-        self, where: str, params: list, scopes: dict, *, narrow: bool = False, places: str | None = None
+        self,
+        where: str,
+        params: list,
+        scopes: dict,
+        *,
+        narrow: bool = False,
+        places: str | None = None,
+        source: str | None = None,
     ) -> tuple[str, list]:
         """The source rows meeting ``where`` summed by the finest tiers this table holds, division, flags, time and
         dimensions. ``narrow``: place only the enterprises of those rows (a month's refresh reads a few thousand
-        enterprises, not all of them)."""
+        enterprises, not all of them); ``places``: a table of places made already; ``source``: a table holding the
+        source rows wanted (the columns the sums read)."""
         time = self.time_columns()
         conditions = " AND ".join(f"({c})" for c in (self.where, where) if c) or "1 = 1"
         enterprises = f"SELECT enterprise_id FROM {self.source} c WHERE {conditions}" if narrow else None  # noqa: S608
@@ -247,7 +255,7 @@ class Family:
         on = "c.id" if self.source == "enterprises_enterprise" else "c.enterprise_id"
         sql = (
             f"SELECT {', '.join(columns)}, {', '.join(f'{a} AS {m}' for m, a in self.measures)} "  # noqa: S608
-            f"FROM {self.source} c JOIN {places or f'({places_sql(scopes, enterprises)})'} x ON x.id = {on} "
+            f"FROM {source or self.source} c JOIN {places or f'({places_sql(scopes, enterprises)})'} x ON x.id = {on} "
             f"WHERE {conditions} GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}"
         )
         time_params = [p for _name, _sql, ps in time for p in ps]
@@ -309,10 +317,17 @@ class Family:
         return f"INSERT INTO {self.table} ({target}) {' UNION ALL '.join(branches)}"
 
     def build_sql(
-        self, where: str, params: list, scopes: dict, *, narrow: bool = False, places: str | None = None
+        self,
+        where: str,
+        params: list,
+        scopes: dict,
+        *,
+        narrow: bool = False,
+        places: str | None = None,
+        source: str | None = None,
     ) -> tuple[str, list]:
         """The source rows meeting ``where`` grouped once (``base_sql``), then every tier summed from that."""
-        base, base_params = self.base_sql(where, params, scopes, narrow=narrow, places=places)
+        base, base_params = self.base_sql(where, params, scopes, narrow=narrow, places=places, source=source)
         return f"WITH base AS ({base}) {self.tiers_sql('base')}", base_params
 
 
@@ -444,25 +459,40 @@ def _month_filter(family: Family, months: list[datetime.date]) -> tuple[str, lis
 
 def _refresh_monthly(families: tuple, months: Iterable[datetime.date]) -> list:
     """Rebuild the rows of ``months`` (first days) of tables built from one source table, in one transaction. The
-    places of the enterprises of those rows are worked out once, for all the tables (a temporary table)."""
+    source rows of those months (the columns the tables read) and their enterprises' places are read once, into
+    temporary tables, for all the tables."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
     if not months:
         return months
     scopes = _all_scopes()
     first = families[0]
     where, params = _month_filter(first, months)
-    enterprises = f"SELECT enterprise_id FROM {first.source} c WHERE {where}"  # noqa: S608
+    read = " ".join(
+        [first.where, *(a for f in families for _m, a in f.measures), *(d for f in families for _n, d in f.dims)]
+    )
+    columns = sorted({"enterprise_id", first.column, *re.findall(r"\bc\.(\w+)", read)})
     with transaction.atomic():
         _lock(first.state)
         with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS analysis_month_rows")
             cursor.execute("DROP TABLE IF EXISTS analysis_places")
-            cursor.execute(f"CREATE TEMPORARY TABLE analysis_places AS {places_sql(scopes, enterprises)}", params)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE analysis_month_rows AS SELECT {', '.join(f'c.{n}' for n in columns)} "  # noqa: S608
+                f"FROM {first.source} c WHERE {where}",
+                params,
+            )
+            cursor.execute("ANALYZE analysis_month_rows")  # the planner knows nothing of a new table
+            rows = "SELECT enterprise_id FROM analysis_month_rows"
+            cursor.execute(f"CREATE TEMPORARY TABLE analysis_places AS {places_sql(scopes, rows)}", [])
+            cursor.execute("ANALYZE analysis_places")
             for family in families:
                 placeholders = ", ".join(["%s"] * len(months))
                 cursor.execute(f"DELETE FROM {family.table} WHERE month IN ({placeholders})", months)  # noqa: S608
-                where, params = _month_filter(family, months)
-                cursor.execute(*family.build_sql(where, params, scopes, places="analysis_places"))
+                cursor.execute(
+                    *family.build_sql("", [], scopes, places="analysis_places", source="analysis_month_rows")
+                )
             cursor.execute("DROP TABLE analysis_places")
+            cursor.execute("DROP TABLE analysis_month_rows")
         _touch(first.state, rebuilt=False)
     return months
 
