@@ -42,6 +42,10 @@ class SelectionForm(StyledFormMixin, forms.Form):
         label=_("Industry group"),
         choices=[("", _("All industries")), ("key", _("Key industries")), ("dust", _("Dust industries"))],
         required=False,
+        help_text=_(
+            "An enterprise counts as key or dust industry by the list in force where it is registered: its county's "
+            "own list, else its city's, province's or the national one."
+        ),
     )
 
     granularity = forms.ChoiceField(

@@ -28,6 +28,8 @@ def test_tiles_and_tables(client_for, users, data, django_assert_max_num_queries
     assert 'data-testid="kpi-incidence_rate">25<' in html
     assert 'data-testid="kpi-cases-yoy">+300.0%<' in html
     assert ">—<" in html.split("coverage-dust")[1][:40]
+    # What "key industries" means is said next to the filter (the list in force where each enterprise is).
+    assert "按其注册地适用的名录认定" in html
     regions = response.context["by_region"]
     assert [(r["name"], r["cases"]) for r in regions] == [("东城街道", 3), ("永康市本级", 1)]
 
