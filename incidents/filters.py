@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -15,7 +16,7 @@ from portal.reference.models import (
     industry_flag_q,
 )
 
-from .models import InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
+from .models import SHORT_EXPOSURE_YEARS, InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -157,7 +158,8 @@ class OccupationalDiseaseCaseFilterSet(IncidentFilterSet):
     def by_short(self, queryset, name, value):
         if value is None:
             return queryset
-        return queryset.filter(exposure_years__lt=5) if value else queryset.filter(exposure_years__gte=5)
+        short = Q(exposure_years__lt=SHORT_EXPOSURE_YEARS)
+        return queryset.filter(short) if value else queryset.exclude(short)
 
 
 class SafetyAccidentFilterSet(IncidentFilterSet):

@@ -250,7 +250,10 @@ class OccupationalDiseaseCase(WorkerCase):
     @property
     def is_short_exposure(self) -> bool:
         """Fewer than 5 years of exposure (seed 000 tracks the share of such new pneumoconiosis cases)."""
-        return self.exposure_years < 5
+        return self.exposure_years < SHORT_EXPOSURE_YEARS
+
+
+SHORT_EXPOSURE_YEARS = 5  # seed 000: the share of new pneumoconiosis cases with fewer years of exposure
 
 
 def disease_case_errors(*, diagnosed_on, disease, exposure_start) -> dict:

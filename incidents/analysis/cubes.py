@@ -35,6 +35,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from enterprises.models import EnterpriseStatus
+from incidents.models import SHORT_EXPOSURE_YEARS
 from portal import bulk
 from portal.reference.models import Industry, Region, industry_flag_q
 
@@ -151,13 +152,6 @@ def flag_q(kind: str, prefix: str = "enterprise__") -> Q:
     return q
 
 
-def _flags_of(scopes, region_path: str, industry_id: int) -> bool:
-    for scope_path, ids in scopes:
-        if scope_path is None or region_path.startswith(scope_path):
-            return industry_id in ids
-    return False
-
-
 # --- the tables -----------------------------------------------------------------------------------------------------
 
 
@@ -233,17 +227,14 @@ class Family:
         params: list,
         scopes: dict,
         *,
-        narrow: bool = False,
         places: str | None = None,
         source: str | None = None,
     ) -> tuple[str, list]:
         """The source rows meeting ``where`` summed by the finest tiers this table holds, division, flags, time and
-        dimensions. ``narrow``: place only the enterprises of those rows (a month's refresh reads a few thousand
-        enterprises, not all of them); ``places``: a table of places made already; ``source``: a table holding the
-        source rows wanted (the columns the sums read)."""
+        dimensions. ``places``: a table of the enterprises' places made already (else worked out here);
+        ``source``: a table holding the source rows wanted (the columns the sums read)."""
         time = self.time_columns()
         conditions = " AND ".join(f"({c})" for c in (self.where, where) if c) or "1 = 1"
-        enterprises = f"SELECT enterprise_id FROM {self.source} c WHERE {conditions}" if narrow else None  # noqa: S608
         columns = [
             *(f"x.t{t}" for t in range(1, self.depth + 1)),
             "x.division",
@@ -255,12 +246,11 @@ class Family:
         on = "c.id" if self.source == "enterprises_enterprise" else "c.enterprise_id"
         sql = (
             f"SELECT {', '.join(columns)}, {', '.join(f'{a} AS {m}' for m, a in self.measures)} "  # noqa: S608
-            f"FROM {source or self.source} c JOIN {places or f'({places_sql(scopes, enterprises)})'} x ON x.id = {on} "
+            f"FROM {source or self.source} c JOIN {places or f'({places_sql(scopes)})'} x ON x.id = {on} "
             f"WHERE {conditions} GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}"
         )
         time_params = [p for _name, _sql, ps in time for p in ps]
-        narrow_params = [*self.where_params, *params] if narrow and not places else []
-        return sql, [*time_params, *narrow_params, *self.where_params, *params]
+        return sql, [*time_params, *self.where_params, *params]
 
     def tiers_sql(self, base: str) -> str:
         """``INSERT … SELECT``: every tier's rows summed from ``base`` (a table or a ``WITH`` name with the columns
@@ -322,12 +312,11 @@ class Family:
         params: list,
         scopes: dict,
         *,
-        narrow: bool = False,
         places: str | None = None,
         source: str | None = None,
     ) -> tuple[str, list]:
         """The source rows meeting ``where`` grouped once (``base_sql``), then every tier summed from that."""
-        base, base_params = self.base_sql(where, params, scopes, narrow=narrow, places=places, source=source)
+        base, base_params = self.base_sql(where, params, scopes, places=places, source=source)
         return f"WITH base AS ({base}) {self.tiers_sql('base')}", base_params
 
 
@@ -366,7 +355,7 @@ DISEASE = Family(
     source="incidents_occupationaldiseasecase",
     column="diagnosed_on",
     dates=True,
-    dims=(("disease_id", "c.disease_id"), ("short_exposure", "(c.exposure_years < 5)")),
+    dims=(("disease_id", "c.disease_id"), ("short_exposure", f"(c.exposure_years < {SHORT_EXPOSURE_YEARS})")),
     measures=(("cases", "COUNT(*)"),),
     division_tiers=2,
 )
@@ -420,14 +409,14 @@ def _all_scopes() -> dict:
 # --- refreshing months ----------------------------------------------------------------------------------------------
 
 
-def _month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+def month_bounds(month: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     start = timezone.make_aware(datetime.datetime(month.year, month.month, 1))  # noqa: DTZ001 - made aware here
-    following = _add_month(month)
+    following = add_month(month)
     end = timezone.make_aware(datetime.datetime(following.year, following.month, 1))  # noqa: DTZ001
     return start, end
 
 
-def _add_month(month: datetime.date) -> datetime.date:
+def add_month(month: datetime.date) -> datetime.date:
     return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
@@ -443,11 +432,11 @@ def _month_filter(family: Family, months: list[datetime.date]) -> tuple[str, lis
     ranges make PostgreSQL scan the whole table), narrowed to those months when they are not contiguous."""
     column = f"c.{family.column}"
     if family.dates:
-        bounds = [months[0], _add_month(months[-1])]
+        bounds = [months[0], add_month(months[-1])]
     else:  # SQLite compares the UTC text
         bounds = [
             connection.ops.adapt_datetimefield_value(b)
-            for b in (_month_bounds(months[0])[0], _month_bounds(months[-1])[1])
+            for b in (month_bounds(months[0])[0], month_bounds(months[-1])[1])
         ]
     where, params = f"{column} >= %s AND {column} < %s", bounds
     if len(months) != (months[-1].year - months[0].year) * 12 + months[-1].month - months[0].month + 1:
@@ -549,28 +538,15 @@ MAX_DELTA_CASES = 50  # more cases changed in one transaction: their months are 
 
 
 def _places(enterprise_ids) -> dict[int, tuple]:
-    """``{enterprise: (region, division, key, dust)}`` as the summary tables count it."""
-    from enterprises.models import Enterprise
-
-    rows = list(
-        Enterprise.objects.filter(pk__in=set(enterprise_ids)).values_list(
-            "pk", "region_id", "region__path", "industry_id", "industry__path"
-        )
-    )
-    paths = {p for *_rest, p in rows if p}
-    divisions = {
-        d.path: d.pk
-        for d in Industry.objects.filter(level="division", path__in={"/".join(p.split("/")[:3]) + "/" for p in paths})
-    }
-    scopes = _all_scopes()
-    places = {}
-    for pk, region, region_path, industry, industry_path in rows:
-        division = divisions.get("/".join((industry_path or "").split("/")[:3]) + "/")
-        if region is None or division is None:
-            continue
-        flags = tuple(_flags_of(scopes[kind], region_path, industry) for kind in FLAGS)
-        places[pk] = (region, division, *flags)
-    return places
+    """``{enterprise: ((t1, t2, t3, t4), division, key, dust)}``: the same places the tables are built with."""
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        return {}
+    places = places_sql(_all_scopes(), ", ".join(["%s"] * len(ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, t1, t2, t3, t4, division, key, dust FROM ({places}) p", ids)  # noqa: S608
+        rows = cursor.fetchall()
+    return {pk: ((t1, t2, t3, t4), division, bool(key), bool(dust)) for pk, t1, t2, t3, t4, division, key, dust in rows}
 
 
 def case_deltas(signed_cases) -> list[tuple[int, dict]]:
@@ -583,11 +559,11 @@ def case_deltas(signed_cases) -> list[tuple[int, dict]]:
         place = places.get(case["enterprise_id"])
         if place is None:
             continue
-        region, division, key, dust = place
+        tiers, division, key, dust = place
         day = timezone.localdate(case["occurred_at"], timezone.get_default_timezone())
         severity = case["severity"]
         contribution = {
-            "region": region,
+            "tiers": tiers,
             "industry": division,
             "key": key,
             "dust": dust,
@@ -611,12 +587,6 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
     them). Returns the summary rows touched."""
     if not deltas:
         return 0
-    regions = {c["region"] for _sign, c in deltas}
-    ancestry: dict[int, list[tuple[int, int | None, int | None]]] = {r: [(0, None, None)] for r in regions}
-    for region, tier, ancestor, parent in RegionAncestry.objects.filter(region__in=regions).values_list(
-        "region_id", "tier", "ancestor_id", "parent_id"
-    ):
-        ancestry[region].append((tier, ancestor, parent))
     touched = 0
     with transaction.atomic():
         _lock(INJURY.state)
@@ -630,7 +600,7 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
                         sign * Decimal(contribution[m]) if m == "fund_payout" else sign * contribution[m]
                         for m in measures
                     ]
-                    for tier, region, parent in ancestry[contribution["region"]]:
+                    for tier, region, parent in _tier_rows(contribution["tiers"]):
                         for industry in (contribution["industry"], None):
                             if not family.has(tier, industries=industry is not None):
                                 continue
@@ -650,6 +620,15 @@ def apply_case_deltas(deltas: list[tuple[int, dict]]) -> int:
                         touched += _add_to_row(cursor, family.table, dims, measures, list(key), parent, values)
         _touch(INJURY.state, rebuilt=False)
     return touched
+
+
+def _tier_rows(tiers: tuple) -> list[tuple[int, int | None, int | None]]:
+    """``(tier, region, parent)`` of every tier an enterprise with these ancestors (t1 … t4) counts in."""
+    rows = [(0, None, None)]
+    for tier, region in enumerate(tiers, start=1):
+        if region is not None:
+            rows.append((tier, region, tiers[tier - 2] if tier > 1 else None))
+    return rows
 
 
 def _add_to_row(cursor, table, dims, measures, key, parent, values) -> int:

@@ -9,7 +9,6 @@ local month of its time, under its enterprise's region, industry and flags as th
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Count, DateField, ExpressionWrapper, F, Q, Sum, Value
@@ -17,7 +16,7 @@ from django.db.models.functions import Coalesce, ExtractYear, TruncMonth
 from django.utils import timezone
 
 from enterprises.models import Enterprise, EnterpriseStatus, InsuranceSnapshot
-from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
+from incidents.models import SHORT_EXPOSURE_YEARS, InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal.reference.models import Region
 
 from . import cubes
@@ -54,7 +53,9 @@ SOURCES = {
         dates=True,
         groups={
             "disease": F("disease"),
-            "short_exposure": ExpressionWrapper(Q(exposure_years__lt=5), output_field=BooleanField()),
+            "short_exposure": ExpressionWrapper(
+                Q(exposure_years__lt=SHORT_EXPOSURE_YEARS), output_field=BooleanField()
+            ),
             "month__year": ExtractYear("diagnosed_on"),
         },
     ),
@@ -88,12 +89,9 @@ SOURCES = {
 
 
 def _bounds(sel, dates: bool):
-    following = sel.end.replace(year=sel.end.year + sel.end.month // 12, month=sel.end.month % 12 + 1)
     if dates:
-        return sel.start, following
-    start = timezone.make_aware(datetime.datetime(sel.start.year, sel.start.month, 1))  # noqa: DTZ001 - made aware
-    end = timezone.make_aware(datetime.datetime(following.year, following.month, 1))  # noqa: DTZ001
-    return start, end
+        return sel.start, cubes.add_month(sel.end)
+    return cubes.month_bounds(sel.start)[0], cubes.month_bounds(sel.end)[1]
 
 
 def rows(family, sel, groups: tuple, measures: tuple) -> list[dict]:

@@ -32,7 +32,7 @@ from portal.reference.models import (
 )
 
 from . import cubes, sources
-from .cubes import MAX_TIER, tier_of
+from .cubes import FLAGS, MAX_TIER, tier_of
 from .models import (
     AccidentCube,
     CauseCube,
@@ -46,7 +46,6 @@ from .models import (
 
 CASE_MEASURES = ("cases", "minor", "serious", "deaths", "lost_workdays", "fund_payout")
 DETAIL_MEASURES = ("cases", "serious", "deaths")
-FLAGS = ("key", "dust")
 
 
 def add_months(month: datetime.date, n: int) -> datetime.date:
