@@ -26,6 +26,14 @@ app.conf.beat_schedule = {
     },
     # 01:30 daily: rebuild the statistics summary tables whole (edits and imports refresh their months at once).
     "rebuild-statistics": {"task": "analysis.rebuild", "schedule": crontab(hour=1, minute=30)},
+    # Every minute: the online warning of cases recorded since (forms queue theirs at once; this catches imports).
+    "case-warnings": {"task": "prevention.send_case_warnings", "schedule": 60.0},
+    # 03:00 daily: the yearly screening of regions whose rule names today, with its notice letters.
+    "annual-screenings": {"task": "prevention.annual_screenings", "schedule": crontab(hour=3, minute=0)},
+    # 03:30 daily: overdue notices, four-month reviews, referrals of serious cases.
+    "escalate": {"task": "prevention.escalate", "schedule": crontab(hour=3, minute=30)},
+    # 08:00 daily: reminders to enterprises that still owe a rectification report.
+    "rectification-reminders": {"task": "prevention.send_reminders", "schedule": crontab(hour=8, minute=0)},
 }
 
 

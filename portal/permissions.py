@@ -71,14 +71,39 @@ _AGENCY_STAFF = (
     | {f"analysis.{action}_regiongdp" for action in ("view", "add", "change")}
 )
 _SET_TARGETS = {f"analysis.{action}_target" for action in ("add", "change", "delete")}
+# The warning and rectification loop (incidents.prevention): staff screen, issue notices, review reports and
+# decide extensions; officers read their own and file reports.
+_PREVENTION_READ = {
+    f"prevention.view_{m}"
+    for m in ("screeningrule", "screeningrun", "noticeletter", "rectificationreport", "outcome", "bulletin")
+}
+_PREVENTION_STAFF = _PREVENTION_READ | {
+    "prevention.add_screeningrule",
+    "prevention.add_screeningrun",
+    "prevention.publish_screeningrun",
+    "prevention.issue_noticeletter",
+    "prevention.review_rectificationreport",
+    "prevention.decide_extension",
+    "prevention.add_outcome",
+    "prevention.add_bulletin",
+    "prevention.change_bulletin",
+}
+_PREVENTION_OFFICER = _PREVENTION_READ - {"prevention.view_screeningrule"} | {
+    "prevention.add_rectificationreport",
+    "prevention.request_extension",
+}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    "agency_staff": _AGENCY_STAFF,
-    "agency_admin": _AGENCY_STAFF | _SET_TARGETS | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
-    "secretariat": _AGENCY_STAFF | _SET_TARGETS,
+    "agency_staff": _AGENCY_STAFF | _PREVENTION_STAFF,
+    "agency_admin": _AGENCY_STAFF
+    | _PREVENTION_STAFF
+    | _SET_TARGETS
+    | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
+    "secretariat": _AGENCY_STAFF | _PREVENTION_STAFF | _SET_TARGETS,
     "safety_officer": _ALL_USERS
     | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "analysis.view_own_statistics"}
-    | {f"incidents.view_{m}" for m in _INCIDENT_MODELS},
+    | {f"incidents.view_{m}" for m in _INCIDENT_MODELS}
+    | _PREVENTION_OFFICER,
     "expert": _ALL_USERS,
     # 三员: accounts / roles and security policy / audit. None of them reads business data.
     "system_admin": _ALL_USERS

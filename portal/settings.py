@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "enterprises",
     "incidents",
     "incidents.analysis",
+    "incidents.prevention",
     "training",
     "projects",
     "meetings",
@@ -313,3 +314,6 @@ LOGGING = {
 
 # Absolute address of the portal, for links in e-mails.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://localhost:8000")
+# Rectification report attachments: largest file accepted, and files per report version.
+PREVENTION_ATTACHMENT_MAX_BYTES = env.int("PREVENTION_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+PREVENTION_ATTACHMENTS_PER_REPORT = env.int("PREVENTION_ATTACHMENTS_PER_REPORT", default=20)

@@ -25,6 +25,7 @@ api_v1 = [
     path("enterprises/", include("enterprises.api.urls")),
     path("incidents/", include("incidents.api.urls")),
     path("analysis/", include("incidents.analysis.api.urls")),
+    path("prevention/", include("incidents.prevention.api.urls")),
 ]
 
 urlpatterns = [
@@ -37,6 +38,7 @@ urlpatterns = [
     path("enterprises/", include("enterprises.urls")),
     path("incidents/", include("incidents.urls")),
     path("analysis/", include("incidents.analysis.urls")),
+    path("prevention/", include("incidents.prevention.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -9,6 +9,10 @@ from portal.jobs import enqueue
 
 from .models import Notification
 
+# Notifications e-mailed per background message: a job that notifies thousands sends a few messages, not one
+# per recipient.
+EMAIL_BATCH = 500
+
 
 @transaction.atomic
 def notify(*, recipients, title: str, body: str = "", url: str = "", level: str = "info", email: bool = True):
@@ -19,12 +23,27 @@ def notify(*, recipients, title: str, body: str = "", url: str = "", level: str 
     ]
     created = Notification.objects.bulk_create(rows)
     if email:
-        from .tasks import send_notification_email
-
-        for n in created:
-            if n.recipient.email:
-                enqueue(send_notification_email, n.pk)
+        queue_emails([n.pk for n in created if n.recipient.email])
     return created
+
+
+@transaction.atomic
+def notify_many(rows: list[Notification], *, email: bool = True) -> list[Notification]:
+    """Write many prepared inbox rows at once (jobs) and queue their e-mail copies in batches."""
+    created = Notification.objects.bulk_create(rows, batch_size=1000)
+    if email:
+        queue_emails([n.pk for n in created])
+    return created
+
+
+def queue_emails(ids: list[int]) -> int:
+    """Queue e-mail copies of these notifications, ``EMAIL_BATCH`` to a message; returns the messages queued."""
+    from .tasks import send_notification_emails
+
+    batches = [ids[i : i + EMAIL_BATCH] for i in range(0, len(ids), EMAIL_BATCH)]
+    for batch in batches:
+        enqueue(send_notification_emails, batch)
+    return len(batches)
 
 
 def mark_read(*, user, notifications) -> int:

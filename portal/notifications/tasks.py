@@ -28,3 +28,9 @@ def send_notification_email(notification_id: int) -> bool:
         n.emailed_at = timezone.now()
         n.save(update_fields=["emailed_at"])
         return True
+
+
+@shared_task(name="portal.notifications.tasks.send_notification_emails", autoretry_for=(OSError,), retry_backoff=True)
+def send_notification_emails(notification_ids: list[int]) -> int:
+    """Send a batch of notifications by e-mail (each at most once: see ``send_notification_email``)."""
+    return sum(bool(send_notification_email(pk)) for pk in notification_ids)

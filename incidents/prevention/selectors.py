@@ -1,0 +1,163 @@
+"""Set-based reads of the loop: the figures a screening classifies by, the windows of the four-month review,
+and the averages an enterprise is compared with. Every figure is one aggregate query over the cases, whatever
+the number of enterprises (no per-enterprise loop)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
+
+from enterprises.models import Enterprise, InsuranceSnapshot
+from incidents.models import InjuryCase, Severity
+
+
+def day_start(d: datetime.date) -> datetime.datetime:
+    """Midnight of ``d`` in the portal's time zone (Asia/Shanghai)."""
+    return timezone.make_aware(datetime.datetime.combine(d, datetime.time.min))
+
+
+def quarter_index(d: datetime.date) -> int:
+    return d.year * 4 + (d.month - 1) // 3
+
+
+@dataclass(frozen=True)
+class Window:
+    """A period of whole days, ``start`` to ``end`` inclusive."""
+
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        return day_start(self.start), day_start(self.end + datetime.timedelta(days=1))
+
+    def shifted_years(self, years: int) -> Window:
+        return Window(_shift_year(self.start, years), _shift_year(self.end, years))
+
+
+def _shift_year(d: datetime.date, years: int) -> datetime.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + years, day=28)
+
+
+def cases_in(region, window: Window):
+    """Work-injury cases of enterprises in ``region``'s subtree that happened in ``window``."""
+    start, end = window.bounds
+    return InjuryCase.objects.in_region(region).filter(occurred_at__gte=start, occurred_at__lt=end)
+
+
+def case_counts(region, window: Window, enterprise_ids=None):
+    """Per enterprise: cases, serious injuries and deaths in the window (a GROUP BY in the database)."""
+    qs = cases_in(region, window)
+    if enterprise_ids is not None:
+        qs = qs.filter(enterprise_id__in=enterprise_ids)
+    return (
+        qs.order_by()
+        .values("enterprise_id")
+        .annotate(
+            n=Count("id"),
+            s=Count("id", filter=Q(severity=Severity.SERIOUS)),
+            f=Count("id", filter=Q(severity=Severity.FATAL)),
+        )
+    )
+
+
+def insured_by_enterprise(window: Window, enterprises=None):
+    """Per enterprise: its insured employees in the window, the average of the quarterly snapshots that overlap
+    it (an enterprise without snapshots has none, so no rate)."""
+    first, last = quarter_index(window.start), quarter_index(window.end)
+    qs = (
+        InsuranceSnapshot.objects.filter(year__gte=first // 4, year__lte=last // 4)
+        .alias(quarter_index=F("year") * 4 + F("quarter") - 1)
+        .filter(quarter_index__gte=first, quarter_index__lte=last)
+    )
+    if enterprises is not None:
+        qs = qs.filter(enterprise__in=enterprises)
+    return qs.order_by().values("enterprise_id").annotate(insured=Avg("insured_employees"))
+
+
+def region_totals(region, window: Window) -> tuple[int, int]:
+    """(cases, insured employees) of the whole region in the window: the city average's numerator and
+    denominator. Insured employees sum each enterprise's average over the window's quarters."""
+    return cases_in(region, window).count(), total_insured(window, Enterprise.objects.in_region(region))
+
+
+def total_insured(window: Window, enterprises) -> int:
+    """The insured employees of ``enterprises`` in the window: the sum of each one's quarterly average."""
+    sql, params = insured_by_enterprise(window, enterprises.values("pk")).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(SUM(t.insured), 0) FROM ({sql}) t", params)  # noqa: S608 - ORM SQL
+        return round(float(cursor.fetchone()[0] or 0))
+
+
+def industry_average(region, window: Window, industry) -> tuple[int, int]:
+    """(cases, insured) of the enterprises of ``industry``'s subtree in ``region``, for the officer's page."""
+    enterprises = Enterprise.objects.in_region(region).filter(industry__path__startswith=industry.path)
+    cases = cases_in(region, window).filter(enterprise__industry__path__startswith=industry.path).count()
+    return cases, total_insured(window, enterprises)
+
+
+def classify_sql(rule_params: dict) -> tuple[str, list]:
+    """SQL columns ``by_count, by_rate, by_severity`` over a row source with ``n, s, f, insured`` (the rule's
+    thresholds as parameters), shared by the screening and its preview."""
+    sql = (
+        "(c.n >= %s) AS by_count, "
+        "(COALESCE(i.insured, 0) > 0 AND c.n >= %s AND c.n * 1000.0 >= %s * i.insured) AS by_rate, "
+        "(c.s + c.f >= %s) AS by_severity"
+    )
+    params = [
+        rule_params["min_cases"],
+        rule_params["rate_min_cases"],
+        float(rule_params["min_rate"]),
+        rule_params["min_serious"],
+    ]
+    return sql, params
+
+
+def screening_source(region, window: Window, rule_params: dict) -> tuple[str, list]:
+    """A SELECT of ``enterprise_id, n, s, f, insured, rate, by_count, by_rate, by_severity`` for every
+    enterprise of the region with a case in the window."""
+    cases_sql, cases_params = case_counts(region, window).query.sql_with_params()
+    insured_sql, insured_params = insured_by_enterprise(
+        window, Enterprise.objects.in_region(region).values("pk")
+    ).query.sql_with_params()
+    flags_sql, flags_params = classify_sql(rule_params)
+    rate_sql = (
+        "ROUND(CAST(c.n * 1000.0 / i.insured AS NUMERIC), 2)"
+        if connection.vendor == "postgresql"
+        else "ROUND(c.n * 1000.0 / i.insured, 2)"
+    )
+    sql = (  # ORM SQL and fixed text
+        f"SELECT c.enterprise_id, c.n, c.s, c.f, COALESCE(i.insured, 0) AS insured, "  # noqa: S608
+        f"CASE WHEN COALESCE(i.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} "
+        f"FROM ({cases_sql}) c LEFT JOIN ({insured_sql}) i ON i.enterprise_id = c.enterprise_id"
+    )
+    return sql, [*flags_params, *cases_params, *insured_params]
+
+
+def classify(region, window: Window, rule_params: dict, enterprise_ids=None) -> dict[int, dict]:
+    """{enterprise id: figures and class} under the given thresholds, without writing anything (the preview of
+    a draft rule, the officer's page)."""
+    sql, params = screening_source(region, window, rule_params)
+    if enterprise_ids is not None:
+        ids = list(enterprise_ids)
+        if not ids:
+            return {}
+        marks = ", ".join(["%s"] * len(ids))
+        sql = f"SELECT * FROM ({sql}) x WHERE x.enterprise_id IN ({marks})"  # noqa: S608 - placeholders only
+        params = [*params, *ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cols = [c[0] for c in cursor.description]
+        rows = [dict(zip(cols, row, strict=True)) for row in cursor.fetchall()]
+    out = {}
+    for row in rows:
+        row["multi"] = bool(row["by_count"] or row["by_rate"] or row["by_severity"])
+        out[row["enterprise_id"]] = row
+    return out
