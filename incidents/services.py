@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise
 from portal import audit
+from portal.jobs import enqueue_named
 from portal.permissions import may_record, may_unmask
 from portal.services import create_object, update_object
 
@@ -28,7 +29,13 @@ def record_incident(*, actor, model: type[models.Model], data: dict) -> models.M
     if enterprise is None or not Enterprise.objects.visible_to(actor).filter(pk=enterprise.pk).exists():
         raise ValidationError({"enterprise": _("Choose an enterprise of your region.")})
     _check_linked_cases(actor, data)
-    return create_object(actor=actor, model=model, data=data, owner_agency=actor.agency)
+    with transaction.atomic():
+        record = create_object(actor=actor, model=model, data=data, owner_agency=actor.agency)
+        if model is InjuryCase:
+            # Once committed, the case's online warning goes to its enterprise at once (the warning module's
+            # minute-by-minute sweep catches cases that arrive by import).
+            enqueue_named("prevention.send_case_warnings", [record.pk])
+    return record
 
 
 def update_incident(*, actor, instance: models.Model, data: dict) -> models.Model:

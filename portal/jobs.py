@@ -18,6 +18,11 @@ def enqueue(task, *args, **kwargs) -> None:
     transaction.on_commit(lambda: send_now(task.name, args, kwargs))
 
 
+def enqueue_named(task_name: str, *args, **kwargs) -> None:
+    """``enqueue`` by the task's registered name, for a lower module that must not import a higher one's tasks."""
+    transaction.on_commit(lambda: send_now(task_name, args, kwargs))
+
+
 def publish(task_name: str, args, kwargs) -> None:
     """Hand a job to the broker, or run it inline in eager mode. Raises if the broker cannot be reached."""
     from portal.celery import app

@@ -697,6 +697,11 @@ class CaseWarning(models.Model):
     recipients = models.PositiveIntegerField(_("recipients"), default=0)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
 
+    objects = ScopedQuerySet.as_manager()
+    scope_region = "enterprise__region"
+    scope_owner = "case__owner_agency"
+    scope_enterprise = "enterprise"
+
     class Meta:
         verbose_name = _("case warning")
         verbose_name_plural = _("case warnings")

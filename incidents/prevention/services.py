@@ -26,7 +26,7 @@ from portal import audit
 from portal.accounts.models import Agency, User
 from portal.notifications.models import Notification
 from portal.notifications.services import notify_many
-from portal.reference.models import CalendarNotSeeded, Region, add_months, add_months_deadline
+from portal.reference.models import SCOPE_TIERS, CalendarNotSeeded, Region, add_months, add_months_deadline
 
 from . import selectors
 from .models import (
@@ -55,6 +55,7 @@ ADVANCED_TOP = 20  # 前20位
 BENCHMARKS_PER_INDUSTRY = (2, 4)  # 2—4家
 REFERRAL_LOOKBACK_DAYS = 365  # serious cases referred by the daily job: those of the last year
 WARNING_LOOKBACK = datetime.timedelta(days=2)  # cases recorded this recently get their warning by the sweep
+WARNING_ID_MARGIN = 20_000  # … among the cases numbered after the last one warned, less this margin
 # Industry sections whose enterprises are supervised by a sector agency (住建: construction; 交通运输:
 # transport); the others by emergency management (应急管理).
 SECTOR_AGENCY = {"E": "construction", "G": "transport"}
@@ -63,6 +64,10 @@ _SECTOR_KINDS = {"construction": "housing", "transport": "transport"}
 
 def _now():
     return timezone.now()
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
 
 
 def _require(actor, perm: str) -> None:
@@ -115,6 +120,9 @@ class AgencyRouter:
         return None
 
     def town(self, region_path: str) -> Agency | None:
+        """The agency of the enterprise's own town or street (a region below county level)."""
+        if len([c for c in region_path.split("/") if c]) <= len(SCOPE_TIERS):
+            return None
         return self.by_path.get(region_path)
 
 
@@ -154,7 +162,12 @@ def send_case_warnings(*, case_ids=None, since: datetime.datetime | None = None)
     if case_ids is not None:
         qs = qs.filter(pk__in=list(case_ids))
     else:
-        qs = qs.filter(created_at__gte=since or (_now() - WARNING_LOOKBACK))
+        # A range of the primary key keeps the sweep an index scan at any table size: cases after the last one
+        # warned, less a margin for transactions that committed out of order, and recorded recently.
+        last = CaseWarning.objects.aggregate(m=Max("case_id"))["m"]
+        if last is None:
+            last = InjuryCase.objects.aggregate(m=Max("pk"))["m"] or 0
+        qs = qs.filter(pk__gt=last - WARNING_ID_MARGIN, created_at__gte=since or (_now() - WARNING_LOOKBACK))
     cases = list(qs.select_related("enterprise", "accident_type").order_by("pk")[:5000])
     if not cases:
         return 0
@@ -383,7 +396,7 @@ def issue_notices(*, actor, run: ScreeningRun, issued_on: datetime.date | None =
         if run.owner_agency_id != actor.agency_id:
             raise PermissionDenied
     run = ScreeningRun.objects.select_for_update().select_related("owner_agency", "region").get(pk=run.pk)
-    issued_on = issued_on or timezone.localdate()
+    issued_on = issued_on or _today()
     try:
         deadline = add_months_deadline(issued_on, RECTIFICATION_MONTHS)
     except CalendarNotSeeded as exc:
@@ -687,7 +700,7 @@ def submit_report(*, actor, report: RectificationReport) -> RectificationReport:
         figures={
             "version": report.version,
             "attachments": report.attachments.count(),
-            "late": timezone.localdate() > notice.deadline,
+            "late": _today() > notice.deadline,
         },
     )
     audit.record(actor=actor, verb="submit", obj=report)
@@ -796,7 +809,7 @@ def request_extension(*, actor, notice: NoticeLetter, requested_date: datetime.d
     """Before the deadline, the officer asks for a later one, with a reason."""
     _require(actor, "prevention.request_extension")
     notice = _officer_notice_for_extension(actor, notice)
-    today = timezone.localdate()
+    today = _today()
     reason = (reason or "").strip()
     errors = {}
     if notice.state != NoticeLetter.State.OPEN or today > notice.deadline:
@@ -899,7 +912,7 @@ def escalate(*, today: datetime.date | None = None) -> dict:
     """The daily escalation, set-based and idempotent: overdue notices → 重点监管 and a penalty referral;
     four months after a notice → the review (挂牌督办 if cases are not down 30 % year on year or the rate is
     above the city average); serious or fatal cases → a penalty referral at the first occurrence."""
-    today = today or timezone.localdate()
+    today = today or _today()
     with transaction.atomic():
         overdue = _escalate_overdue(today)
     with transaction.atomic():
@@ -1155,7 +1168,7 @@ def send_reminders(*, today: datetime.date | None = None) -> int:
     """Remind the enterprises that still owe a report: 7 days and 1 day before the deadline, and once when it
     has passed. One reminder per notice, kind and deadline (unique), so a second run sends nothing; a notice
     whose report is submitted or accepted owes nothing."""
-    today = today or timezone.localdate()
+    today = today or _today()
     owing = NoticeLetter.objects.filter(state=NoticeLetter.State.OPEN).exclude(
         reports__state__in=[RectificationReport.State.SUBMITTED, RectificationReport.State.ACCEPTED]
     )
@@ -1424,7 +1437,7 @@ def withdraw_bulletin(*, actor, bulletin: Bulletin, reason: str) -> Bulletin:
 def annual_screenings(*, today: datetime.date | None = None) -> list[int]:
     """The yearly screening of the previous calendar year, for every region whose rule names today (month and
     day), run by its owning agency, notices issued at once. Idempotent: the run and its notices are unique."""
-    today = today or timezone.localdate()
+    today = today or _today()
     runs = []
     for rule in ScreeningRule.objects.filter(
         state=ScreeningRule.State.PUBLISHED, annual_month=today.month, annual_day=today.day
