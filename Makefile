@@ -28,6 +28,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_reference
 	$(PY) manage.py load_demo
+	$(PY) manage.py load_demo_loop
 	$(PY) manage.py rebuild_statistics
 	$(VENV)/bin/honcho -f Procfile.dev start --port $(PORT)
 

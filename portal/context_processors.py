@@ -44,6 +44,17 @@ def _shell(request):
         ):
             if user.has_perm(perm):
                 nav.append({"label": label, "url": reverse(url), "icon": icon})
+        if user.has_perm("prevention.issue_noticeletter"):
+            nav.append(
+                {"label": _("Warnings and rectification"), "url": reverse("prevention:home"), "icon": "megaphone"}
+            )
+        elif user.has_perm("prevention.view_noticeletter"):
+            nav.append(
+                {"label": _("Notice letters"), "url": reverse("prevention:noticeletter_list"), "icon": "megaphone"}
+            )
+        nav.append(
+            {"label": _("Case library"), "url": reverse("prevention:bulletin_public_list"), "icon": "journal-text"}
+        )
         from portal.imports import specs_for
 
         if specs_for(user):

@@ -56,6 +56,7 @@ BENCHMARKS_PER_INDUSTRY = (2, 4)  # 2—4家
 REFERRAL_LOOKBACK_DAYS = 365  # serious cases referred by the daily job: those of the last year
 WARNING_LOOKBACK = datetime.timedelta(days=2)  # cases recorded this recently get their warning by the sweep
 WARNING_ID_MARGIN = 20_000  # … among the cases numbered after the last one warned, less this margin
+WARNING_MAX_AGE = datetime.timedelta(days=90)  # … if they happened this recently (a history loaded today is not news)
 # Industry sections whose enterprises are supervised by a sector agency (住建: construction; 交通运输:
 # transport); the others by emergency management (应急管理).
 SECTOR_AGENCY = {"E": "construction", "G": "transport"}
@@ -167,7 +168,11 @@ def send_case_warnings(*, case_ids=None, since: datetime.datetime | None = None)
         last = CaseWarning.objects.aggregate(m=Max("case_id"))["m"]
         if last is None:
             last = InjuryCase.objects.aggregate(m=Max("pk"))["m"] or 0
-        qs = qs.filter(pk__gt=last - WARNING_ID_MARGIN, created_at__gte=since or (_now() - WARNING_LOOKBACK))
+        qs = qs.filter(
+            pk__gt=last - WARNING_ID_MARGIN,
+            created_at__gte=since or (_now() - WARNING_LOOKBACK),
+            occurred_at__gte=_now() - WARNING_MAX_AGE,
+        )
     cases = list(qs.select_related("enterprise", "accident_type").order_by("pk")[:5000])
     if not cases:
         return 0
@@ -380,9 +385,13 @@ def publish_screening(*, actor, run: ScreeningRun, scope: Region) -> ScreeningRu
 # --- 3. notice letters ------------------------------------------------------------------------------------------
 
 
-def notice_prefix(agency: Agency, year: int) -> str:
-    """The reference number's prefix: 〔year〕 after the issuing agency's short name, e.g. 永康市人社预告〔2026〕."""
-    return _("%(agency)s prevention notice [%(year)s] no. ") % {"agency": agency.name, "year": year}
+def notice_number(agency: Agency, year: int, serial: int) -> str:
+    """The reference number (文号): the issuing agency, the year in 〔〕 and the year's serial number."""
+    return _("%(agency)s prevention notice [%(year)s] no. %(serial)s") % {
+        "agency": agency.name,
+        "year": year,
+        "serial": serial,
+    }
 
 
 @transaction.atomic
@@ -402,8 +411,7 @@ def issue_notices(*, actor, run: ScreeningRun, issued_on: datetime.date | None =
     except CalendarNotSeeded as exc:
         raise ValidationError(str(exc)) from exc
     agency = run.owner_agency
-    prefix = notice_prefix(agency, issued_on.year)
-    taken = NoticeLetter.objects.filter(owner_agency=agency, number__startswith=prefix).count()
+    taken = NoticeLetter.objects.filter(owner_agency=agency, issued_on__year=issued_on.year).count()
     pending = list(
         ScreeningResult.objects.filter(run=run, category=Category.MULTI, notice__isnull=True)
         .order_by("enterprise__name", "pk")
@@ -416,7 +424,7 @@ def issue_notices(*, actor, run: ScreeningRun, issued_on: datetime.date | None =
             run=run,
             result_id=result_id,
             enterprise_id=enterprise_id,
-            number=f"{prefix}{taken + i}",
+            number=notice_number(agency, issued_on.year, taken + i),
             issued_on=issued_on,
             original_deadline=deadline,
             deadline=deadline,
@@ -693,6 +701,7 @@ def submit_report(*, actor, report: RectificationReport) -> RectificationReport:
     report.state, report.submitted_at = RectificationReport.State.SUBMITTED, _now()
     report.save(update_fields=["state", "submitted_at", "updated_at"])
     LoopEvent.objects.create(
+        at=_now(),
         enterprise_id=notice.enterprise_id,
         notice=notice,
         verb="report_submitted",
@@ -744,6 +753,7 @@ def accept_report(*, actor, report: RectificationReport, comment: str = "") -> R
         notice.state = NoticeLetter.State.RECTIFIED
         notice.save(update_fields=["state"])
     LoopEvent.objects.create(
+        at=_now(),
         enterprise_id=notice.enterprise_id,
         notice=notice,
         verb="report_accepted",
@@ -777,6 +787,7 @@ def return_report(*, actor, report: RectificationReport, reason: str) -> Rectifi
     report.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
     notice = report.notice
     LoopEvent.objects.create(
+        at=_now(),
         enterprise_id=notice.enterprise_id,
         notice=notice,
         verb="report_returned",
@@ -828,6 +839,7 @@ def request_extension(*, actor, notice: NoticeLetter, requested_date: datetime.d
         notice=notice, requested_date=requested_date, reason=reason, requested_by=actor
     )
     LoopEvent.objects.create(
+        at=_now(),
         enterprise_id=notice.enterprise_id,
         notice=notice,
         verb="extension_requested",
@@ -886,6 +898,7 @@ def decide_extension(
     ext.decision_reason, ext.decided_by, ext.decided_at = reason, actor, _now()
     ext.save()
     LoopEvent.objects.create(
+        at=_now(),
         enterprise_id=notice.enterprise_id,
         notice=notice,
         verb="extension_granted" if grant else "extension_refused",
@@ -1096,8 +1109,8 @@ def _four_month_reviews(today: datetime.date) -> int:
                 u,
                 _("Listed for supervision (挂牌督办)"),
                 _(
-                    "Four months after the notice, your cases are not down 30 % on last year or your rate is above "
-                    "the city average."
+                    "Four months after the notice, your cases are not down by at least 30 percent on last year or "
+                    "your rate is above the city average."
                 ),
                 reverse("prevention:noticeletter_detail", args=[pk]),
                 "urgent",
@@ -1353,7 +1366,7 @@ def mark_benchmark(*, actor, enterprise: Enterprise, year: int, industry, note: 
         created_by=actor,
     )
     LoopEvent.objects.create(
-        enterprise=enterprise, verb="benchmark", actor=actor, reason=note, figures=outcome.evidence
+        at=_now(), enterprise=enterprise, verb="benchmark", actor=actor, reason=note, figures=outcome.evidence
     )
     audit.record(actor=actor, verb="create", obj=outcome, note=note)
     return outcome

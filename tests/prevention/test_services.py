@@ -104,7 +104,10 @@ def test_a_recorded_case_warns_the_enterprise_once_with_personal_data_masked(
 
 
 def test_the_sweep_warns_cases_that_arrived_without_the_form(users, enterprise_a, agency_a):
-    case = make_case(enterprise_a, agency_a, local(2026, 11, 3, 8))  # as an import writes it
+    from django.utils import timezone
+
+    make_case(enterprise_a, agency_a, timezone.now() - datetime.timedelta(days=91))  # a history loaded today
+    case = make_case(enterprise_a, agency_a, timezone.now() - datetime.timedelta(days=2))  # as an import writes it
     assert tasks.send_case_warnings() == 1
     assert CaseWarning.objects.get(case=case).recipients == 1
     assert tasks.send_case_warnings() == 0
