@@ -514,6 +514,29 @@ def test_load_demo_makes_valid_data_once():
 
 
 @pytest.mark.django_db
+def test_the_demo_region_runs_the_warning_loop_once():
+    from django.core.management import call_command
+
+    from incidents.prevention.models import Bulletin, NoticeLetter, RectificationReport, ScreeningRun
+    from portal.accounts.models import User
+
+    call_command("load_demo", "--enterprises", "20", stdout=io.StringIO())
+    call_command("load_demo_loop", stdout=io.StringIO(), stderr=io.StringIO())
+    counts = [m.objects.count() for m in (ScreeningRun, NoticeLetter, RectificationReport, Bulletin)]
+    assert counts[0] >= 1 and counts[1] >= 1 and counts[3] >= 1
+    assert Bulletin.objects.public().count() == counts[3]  # published to the case library
+    for bulletin in Bulletin.objects.select_related("source_case__enterprise"):
+        text = bulletin.summary + bulletin.cause_analysis + bulletin.lessons + bulletin.title
+        assert bulletin.source_case.enterprise.name not in text and bulletin.source_case.worker_name not in text
+    for report in RectificationReport.objects.filter(state="accepted"):
+        assert report.notice.state == "rectified"
+    officer = User.objects.get(username="anquan")
+    assert NoticeLetter.objects.visible_to(officer).exclude(enterprise=officer.enterprise).count() == 0
+    call_command("load_demo_loop", stdout=io.StringIO(), stderr=io.StringIO())
+    assert [m.objects.count() for m in (ScreeningRun, NoticeLetter, RectificationReport, Bulletin)] == counts
+
+
+@pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner statistics of PostgreSQL")
 def test_a_bulk_load_leaves_the_planner_statistics_current():
     """A table filled by the loader is analysed at once: joins through tens of thousands of fresh regions got
