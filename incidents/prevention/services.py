@@ -574,6 +574,21 @@ def save_report(*, actor, notice: NoticeLetter, data: dict) -> RectificationRepo
         if previous is not None:
             for name in REPORT_FIELDS:
                 setattr(report, name, getattr(previous, name))
+            report.save()
+            # The returned version's files come along (the same stored files; the old version keeps its own rows).
+            ReportAttachment.objects.bulk_create(
+                ReportAttachment(
+                    report=report,
+                    file=a.file.name,
+                    name=a.name,
+                    content_type=a.content_type,
+                    size=a.size,
+                    sha256=a.sha256,
+                    uploaded_by=a.uploaded_by,
+                    uploaded_at=a.uploaded_at,
+                )
+                for a in previous.attachments.all()
+            )
     before = audit.snapshot(report) if report.pk else {}
     for name in REPORT_FIELDS:
         if name in data:

@@ -362,6 +362,20 @@ def test_attachments_are_checked_by_content(loop, enterprise_a, agency_a, settin
         assert report.attachments.count() == 0
 
 
+def test_a_revised_version_keeps_the_returned_versions_files(loop, enterprise_a, agency_a, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    notice = noticed(loop, enterprise_a, agency_a)
+    v1 = services.save_report(actor=loop["officer"], notice=notice, data=complete(notice))
+    services.add_attachment(actor=loop["officer"], report=v1, upload=SimpleUploadedFile("整改照片.png", PNG))
+    services.submit_report(actor=loop["officer"], report=v1)
+    services.return_report(actor=loop["staff"], report=v1, reason="照片不清晰，请补充")
+    v2 = services.save_report(actor=loop["officer"], notice=notice, data={})
+    [copy] = v2.attachments.all()
+    services.remove_attachment(actor=loop["officer"], attachment=copy)
+    assert [a.name for a in v1.attachments.all()] == ["整改照片.png"]  # the returned version is as it was filed
+    assert v1.attachments.get().file.read() == PNG
+
+
 def test_attachments_over_the_size_limit_are_refused(loop, enterprise_a, agency_a, settings, tmp_path):
     settings.MEDIA_ROOT, settings.PREVENTION_ATTACHMENT_MAX_BYTES = tmp_path, 1024 * 1024
     notice = noticed(loop, enterprise_a, agency_a)
