@@ -257,6 +257,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "state" or "kind" choice: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ScreeningRuleStateEnum": "incidents.prevention.models.ScreeningRule.State",
+        "ScreeningRunKindEnum": "incidents.prevention.models.ScreeningRun.Kind",
+        "NoticeLetterStateEnum": "incidents.prevention.models.NoticeLetter.State",
+        "DeadlineExtensionStateEnum": "incidents.prevention.models.DeadlineExtension.State",
+        "RectificationReportStateEnum": "incidents.prevention.models.RectificationReport.State",
+        "OutcomeKindEnum": "incidents.prevention.models.Outcome.Kind",
+        "KindEnum": "portal.accounts.models.AgencyKind",  # the name the agency kind had before
+    },
 }
 
 # Imports: files up to this size are checked during the request, larger ones by a background job; batches up

@@ -278,6 +278,27 @@ class ScreeningResult(models.Model):
     def __str__(self):
         return f"{self.enterprise_id} {self.get_category_display()}"
 
+    @classmethod
+    def scope_visible(cls, qs, user):
+        """An officer reads their own enterprise's rows. An agency reads the rows of the runs it sees: all of a run
+        of its own region subtree; of another run (seen through its publication, or screened above it) the rows
+        of its own enterprises and the published list of multi-incident enterprises."""
+        role = getattr(user, "role", None)
+        if role == "safety_officer" and user.enterprise_id:
+            return qs.filter(enterprise_id=user.enterprise_id)
+        if role in {"agency_staff", "agency_admin", "secretariat"} and user.agency_id:
+            path = user.agency.region.path
+            runs = ScreeningRun.objects.visible_to(user).values("pk")
+            return qs.filter(
+                Q(run__in=runs)
+                & (
+                    Q(run__region__path__startswith=path)
+                    | Q(enterprise__region__path__startswith=path)
+                    | Q(category=Category.MULTI)
+                )
+            )
+        return qs.none()
+
     @property
     def reasons(self) -> list[str]:
         return [

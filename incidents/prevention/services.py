@@ -225,7 +225,9 @@ def draft_rule(*, actor, region: Region, data: dict) -> ScreeningRule:
 def publish_rule(*, actor, rule: ScreeningRule) -> ScreeningRule:
     """Put a draft in force; the version it replaces is kept as superseded."""
     _require(actor, "prevention.add_screeningrule")
-    rule = ScreeningRule.objects.select_for_update().get(pk=rule.pk)
+    rule = ScreeningRule.objects.select_for_update().select_related("region").get(pk=rule.pk)
+    if actor.agency is None or not rule.region.path.startswith(actor.agency.region.path):
+        raise PermissionDenied
     if rule.state != ScreeningRule.State.DRAFT:
         raise ValidationError(_("Only a draft can be published."))
     if not (rule.note or "").strip():
@@ -1309,6 +1311,10 @@ def recognition_candidates(*, region: Region, year: int) -> list[dict]:
 @transaction.atomic
 def propose_advanced(*, actor, region: Region, year: int, agency: Agency) -> int:
     """Record the year's 先进单位 proposals (one per enterprise and year, so a second run adds none)."""
+    if actor is not None:
+        _require(actor, "prevention.add_outcome")
+        if actor.agency_id != agency.pk or not region.path.startswith(agency.region.path):
+            raise PermissionDenied
     now = _now()
     rows = recognition_candidates(region=region, year=year)
     Outcome.objects.bulk_create(
@@ -1431,6 +1437,40 @@ def _check_deidentified(bulletin: Bulletin, case: InjuryCase | None) -> None:
         raise ValidationError(
             {"summary": _("The text names the worker or the enterprise; a bulletin must be de-identified.")}
         )
+
+
+BULLETIN_FIELDS = (
+    "title",
+    "summary",
+    "cause_analysis",
+    "lessons",
+    "occurred_in",
+    "region",
+    "industry",
+    "accident_type",
+)
+
+
+@transaction.atomic
+def update_bulletin(*, actor, bulletin: Bulletin, data: dict) -> Bulletin:
+    """Edit a draft or withdrawn bulletin of the actor's agency; the text is checked again for personal data."""
+    _require(actor, "prevention.change_bulletin")
+    bulletin = Bulletin.objects.select_for_update().select_related("source_case__enterprise").get(pk=bulletin.pk)
+    if bulletin.owner_agency_id != actor.agency_id:
+        raise PermissionDenied
+    if bulletin.published_at is not None and bulletin.withdrawn_at is None:
+        raise ValidationError(_("A published bulletin cannot be edited; withdraw it first."))
+    before = audit.snapshot(bulletin)
+    for name in BULLETIN_FIELDS:
+        if name in data:
+            setattr(bulletin, name, data[name])
+    if bulletin.occurred_in:
+        bulletin.occurred_in = bulletin.occurred_in.replace(day=1)
+    _check_deidentified(bulletin, bulletin.source_case)
+    bulletin.full_clean()
+    bulletin.save()
+    audit.record(actor=actor, verb="update", obj=bulletin, changes=audit.diff(before, audit.snapshot(bulletin)))
+    return bulletin
 
 
 @transaction.atomic

@@ -10,7 +10,12 @@ pytestmark = pytest.mark.django_db
 
 PARAM = re.compile(r"\{[^}]+\}")
 # The only operation open to anonymous callers: exchanging a password for a token (it is the login).
-PUBLIC_OPERATIONS = {("POST", "/api/v1/accounts/token/")}
+PUBLIC_OPERATIONS = {
+    ("POST", "/api/v1/accounts/token/"),
+    # the public case library (警示教育) of published typical-case bulletins
+    ("GET", "/api/v1/prevention/library/"),
+    ("GET", "/api/v1/prevention/library/{pk}/"),
+}
 
 
 def _operations():
@@ -60,7 +65,39 @@ def populated(users, enterprise_a, enterprise_b):
         owner_agency=enterprise_a.owner_agency,
     )
     audit.record(actor=users["staff_a"], verb="login", obj=users["staff_a"])
+    _prevention_rows(users, enterprise_a)
     return users
+
+
+def _prevention_rows(users, enterprise_a):
+    """A screening, its notice, a report, an extension, outcomes, a warning and a bulletin of agency A."""
+    import datetime
+
+    from incidents.prevention import services
+    from tests.prevention.conftest import load_calendar, make_case
+
+    load_calendar()
+    staff, officer, agency = users["staff_a"], users["officer_a"], enterprise_a.owner_agency
+    for day in (1, 2, 3):
+        make_case(enterprise_a, agency, datetime.date(2025, 3, day), severity="serious")
+    services.default_rule(actor=staff, region=agency.region)
+    run = services.run_screening(actor=staff, region=agency.region, kind="annual", window=services.annual_window(2025))
+    services.issue_notices(actor=staff, run=run, issued_on=datetime.date(2026, 1, 15))
+    notice = run.notices.get()
+    services.save_report(actor=officer, notice=notice, data={"immediate_measures": "停机检修"})
+    services.send_case_warnings(case_ids=list(services.notice_cases(notice).values_list("pk", flat=True)))
+    services.escalate(today=datetime.date(2026, 3, 1))
+    services.draft_bulletin(
+        actor=staff,
+        data={
+            "title": "冲压伤害典型事故",
+            "region": agency.region,
+            "occurred_in": datetime.date(2025, 3, 1),
+            "summary": "某企业冲压工手指受伤",
+            "cause_analysis": "防护缺失",
+            "lessons": "加装防护",
+        },
+    )
 
 
 def test_schema_lists_the_foundation_operations():

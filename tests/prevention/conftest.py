@@ -63,11 +63,15 @@ def insure(enterprise, agency, year, employees, quarters=(1, 2, 3, 4)) -> None:
         )
 
 
-@pytest.fixture
-def calendar(db):
-    """The official 2024–2026 holiday calendar (as ``load_reference`` loads it)."""
+def load_calendar() -> None:
+    """The official 2024–2026 holiday calendar, as ``load_reference`` loads it."""
     with CALENDAR_CSV.open(encoding="utf-8") as fh:
         CalendarDay.objects.bulk_create(
             CalendarDay(date=datetime.date.fromisoformat(r["date"]), is_workday=r["is_workday"] == "1", name=r["name"])
             for r in csv.DictReader(fh)
         )
+
+
+@pytest.fixture
+def calendar(db):
+    load_calendar()
