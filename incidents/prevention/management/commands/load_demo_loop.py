@@ -43,7 +43,22 @@ class Command(BaseCommand):
         if region is None or staff is None:
             raise CommandError("Run `python manage.py load_demo` first.")
         today = timezone.localdate()
-        services.default_rule(actor=staff, region=region)
+        rule = services.default_rule(actor=staff, region=region)
+        if rule.version == 1:
+            # The region tightens the default thresholds, as 永康 did for its list: version 2 is in force and
+            # version 1 is kept as superseded.
+            draft = services.draft_rule(
+                actor=staff,
+                region=region,
+                data={
+                    "min_cases": 5,
+                    "min_rate": 20,
+                    "rate_min_cases": 3,
+                    "min_serious": 2,
+                    "note": "按本市工伤事故发生水平调整，聚焦事故多发、高发企业。",
+                },
+            )
+            services.publish_rule(actor=staff, rule=draft)
 
         # Last year's annual screening, its notices issued on the rule's date this year.
         rule = services.ScreeningRule.objects.in_force_for(region)
