@@ -68,6 +68,12 @@ class EnterpriseDetailView(generic.ScopedDetailView):
             SafetyAccident.objects.visible_to(user).filter(enterprise=self.object).select_related("accident_type")[:50]
         )
         ctx["can_add_snapshot"] = user.has_perm("enterprises.add_insurancesnapshot") and user.is_agency_user
+        from incidents.prevention.models import NoticeLetter, Outcome
+
+        ctx["notices"] = NoticeLetter.objects.visible_to(user).filter(enterprise=self.object)[:20]
+        ctx["outcomes"] = (
+            Outcome.objects.visible_to(user).filter(enterprise=self.object).select_related("referred_to")[:20]
+        )
         return ctx
 
 
