@@ -20,6 +20,17 @@ Design notes
   ToUnicode CMap, so the Chinese text can be extracted/searched/copied.
 * Output is deterministic (``invariant``): the same input gives the same bytes (fixed /CreationDate and /ID), so
   a checksum of the PDF can be stored.  reportlab honours ``SOURCE_DATE_EPOCH`` for the fixed date if it is set.
+* Speed (a hundred letters a second and more, e.g. the 告知书 of a whole screening): building and compressing the
+  font subsets was half the cost of a one-page document (each read from a 10–15 MB CJK font, then deflated).  Each
+  subset's font program, widths and ToUnicode map are made once per process and reused by every document that
+  embeds the same subset, and the font tables are read without copying them.  Documents of one form share most
+  characters: ``PdfDocument(subset_seed=template.font_text())`` puts the form's fixed wording first in each font's
+  subsets, padded to a subset boundary, so only the few characters of names and addresses make a new subset per
+  document.  A paragraph's text is parsed once per process; table and key-value cells whose text fits on one line
+  are drawn as plain strings; CJK line breaking measures a word's characters with one font lookup; without
+  reportlab's C accelerator (``rl-accel``) the numbers written into the PDF are formatted once each.  The caches
+  and lookups give the same bytes as reportlab's own code (checked against an uncached build); page streams are
+  deflated without reportlab's extra ASCII85 layer.
 * Flowables are created in :meth:`PdfDocument.build`, not when the builder methods are called, so ``build()``
   can be called more than once and gettext labels use the language active at build time.
 """
@@ -30,7 +41,9 @@ import datetime as dt
 import re
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape as _html_escape
 from io import BytesIO
 from pathlib import Path
@@ -42,13 +55,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
+from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -115,6 +129,231 @@ def _extend_cjk_line_breaking() -> None:
 _extend_cjk_line_breaking()
 
 
+def _faster_char_widths() -> None:
+    """reportlab breaks a CJK line by measuring every character with ``stringWidth`` (a font lookup and a generator
+    per character: most of the time a page of Chinese prose takes to lay out). For TrueType fonts, measure a
+    word's characters with one font lookup; the widths are the same floats (``0.001 * size * width``)."""
+    from reportlab.lib import textsplit
+
+    measure = textsplit.getCharWidths
+    if getattr(measure, "_portal", False):
+        return
+
+    def getCharWidths(word: str, fontName: str, fontSize: float) -> list[float]:  # noqa: N802, N803 - reportlab's
+        font = pdfmetrics.getFont(fontName)
+        if not isinstance(font, TTFont) or not isinstance(word, str):
+            return measure(word, fontName, fontSize)
+        width, default, k = font.face.charWidths.get, font.face.defaultWidth, 0.001 * fontSize
+        return [k * width(ord(ch), default) for ch in word]
+
+    getCharWidths._portal = True
+    textsplit.getCharWidths = getCharWidths
+
+
+_faster_char_widths()
+
+
+def _remembered_numbers() -> None:
+    """Without reportlab's C accelerator (the ``rl-accel`` package), ``fp_str`` — every coordinate, size and number
+    written into a PDF — is pure Python and a tenth of a letter's build time; documents of one form write the same
+    numbers again and again. Where it is pure Python, the modules that write pages and objects get a remembering
+    wrapper (same strings: it calls the original for a number it has not seen)."""
+    import importlib
+
+    from reportlab.lib import rl_accel
+
+    if "fp_str" not in rl_accel._py_funcs:  # the C version is in use
+        return
+    original = rl_accel.fp_str
+    seen: dict[tuple, str] = {}
+    kept = 200_000  # the numbers met first (a form's fixed layout) stay; later ones are formatted each time
+
+    def fp_str(*args: Any) -> str:
+        try:
+            return seen[args]
+        except KeyError:
+            text = original(*args)
+            if len(seen) < kept:
+                seen[args] = text
+            return text
+        except TypeError:  # a list or another unhashable sequence
+            return original(*args)
+
+    for name in (
+        "reportlab.pdfbase.pdfdoc",
+        "reportlab.pdfgen.canvas",
+        "reportlab.pdfgen.textobject",
+        "reportlab.pdfgen.pathobject",
+        "reportlab.lib.colors",
+        "reportlab.platypus.tables",
+        "reportlab.platypus.flowables",
+    ):
+        module = importlib.import_module(name)
+        if getattr(module, "fp_str", None) is original:
+            module.fp_str = fp_str
+
+
+_remembered_numbers()
+
+
+# Page content streams are deflated only, not also ASCII85-encoded (reportlab's default): the file is binary anyway
+# (embedded fonts), and the encoding costs time and 25 % more bytes per page.
+rl_config.useA85 = 0
+
+
+class _GlyfTable:
+    """The ``glyf`` table of a font as a zero-copy view: slicing it copies only the slice (one glyph). reportlab's
+    ``get_table`` copies the whole table (10–15 MB for a CJK font) every time a subset is made."""
+
+    __slots__ = ("_view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+
+    def __getitem__(self, key: slice) -> bytes:
+        return self._view[key].tobytes()
+
+    def __len__(self) -> int:
+        return len(self._view)
+
+
+class _SubsetCachingFace(TTFontFace):
+    """A TrueType face that builds and compresses each font subset once per process.
+
+    reportlab makes every document's subsets afresh: for a one-page Chinese letter that is most of its build time.
+    A subset (the list of characters it holds, in order) gives the same font program whatever the document, so the
+    deflated program is kept (least recently used first out) and reused; the output bytes are unchanged.
+    :class:`_SubsetCachingFont` switches its face to this class after loading it.
+    """
+
+    _SUBSETS_KEPT = 64  # per face; a subset of 256 CJK glyphs deflates to ~50 KB
+
+    def get_table(self, tag: str) -> Any:
+        tables = self.__dict__.setdefault("_pdf_tables", {})
+        table = tables.get(tag)
+        if table is None:
+            pos, length = self.get_table_pos(tag)
+            if tag == "glyf":
+                table = _GlyfTable(memoryview(self._ttf_data)[pos : pos + length])
+            else:
+                table = self._ttf_data[pos : pos + length]
+            tables[tag] = table
+        return table
+
+    def _cached(self, key: tuple, make: Callable[[], Any]) -> Any:
+        cache: OrderedDict = self.__dict__.setdefault("_pdf_subsets", OrderedDict())
+        with _subsets_lock:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+                return found
+        found = make()
+        with _subsets_lock:
+            cache[key] = found
+            while len(cache) > self._SUBSETS_KEPT:
+                cache.popitem(last=False)
+        return found
+
+    def _deflated_subset(self, subset: Sequence[int]) -> tuple[int, bytes]:
+        """(length of the font program, the program deflated) of ``subset``."""
+
+        def make() -> tuple[int, bytes]:
+            program = self.makeSubset(subset)
+            return len(program), zlib.compress(program)  # what reportlab's FlateDecode filter writes
+
+        return self._cached(("program", tuple(subset)), make)
+
+    def _subset_metrics(self, base_font_name: str, subset: Sequence[int], doc: Any) -> tuple[bytes, bytes]:
+        """(the formatted /Widths array, the deflated ToUnicode CMap) of subset ``base_font_name``."""
+
+        def make() -> tuple[bytes, bytes]:
+            widths = pdfdoc.PDFArray([self.getCharWidth(code) for code in subset]).format(doc)
+            cmap = ttfonts.makeToUnicodeCMap(base_font_name, subset).encode("utf8")
+            return widths, zlib.compress(cmap)
+
+        return self._cached(("metrics", base_font_name, tuple(subset)), make)
+
+    def addSubsetObjects(self, doc: Any, fontname: str, subset: Sequence[int]) -> Any:
+        """reportlab's ``TTFontFace.addSubsetObjects`` with the font program from the cache."""
+        length, deflated = self._deflated_subset(subset)
+        if doc.compression:
+            font_file = _deflated_stream(deflated)
+        else:
+            font_file = pdfdoc.PDFStream(content=zlib.decompress(deflated))
+        font_file.dictionary["Length1"] = length
+        font_file_ref = doc.Reference(font_file, f"fontFile:{self.filename}({fontname})")
+        descriptor = pdfdoc.PDFDictionary(
+            {
+                "Type": "/FontDescriptor",
+                "Ascent": self.ascent,
+                "CapHeight": self.capHeight,
+                "Descent": self.descent,
+                "Flags": (self.flags & ~ttfonts.FF_NONSYMBOLIC) | ttfonts.FF_SYMBOLIC,
+                "FontBBox": pdfdoc.PDFArray(self.bbox),
+                "FontName": pdfdoc.PDFName(fontname),
+                "ItalicAngle": self.italicAngle,
+                "StemV": self.stemV,
+                "FontFile2": font_file_ref,
+                "MissingWidth": self.defaultWidth,
+            }
+        )
+        return doc.Reference(descriptor, "fontDescriptor:" + fontname)
+
+
+_subsets_lock = threading.Lock()
+
+
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF object already formatted (a cached /Widths array)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def format(self, document: Any) -> bytes:
+        return self.data
+
+
+def _deflated_stream(data: bytes) -> pdfdoc.PDFStream:
+    stream = pdfdoc.PDFStream(content=data)
+    stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+    return stream
+
+
+class _SubsetCachingFont(TTFont):
+    """reportlab's TTFont whose subsets' font programs, widths and ToUnicode maps are made once per process
+    (:class:`_SubsetCachingFace`): the PDF objects are the same bytes as reportlab's own."""
+
+    def __init__(self, name: str, filename: str) -> None:
+        super().__init__(name, filename)
+        self.face.__class__ = _SubsetCachingFace  # the loaded face, with the caching methods
+
+    def addObjects(self, doc: Any) -> None:
+        """reportlab's ``TTFont.addObjects`` with the cached parts: one font object per subset of 256 codes."""
+        face = self.face
+        state = self._assignState(doc)
+        state.frozen = 1
+        for n, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(n, doc)[1:]
+            base_font_name = b"".join((ttfonts.SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font.__Comment__ = f"Font {self.fontName} subset {n}"
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = base_font_name
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            widths, cmap = face._subset_metrics(base_font_name, subset, doc)
+            pdf_font.Widths = _Formatted(widths)
+            if doc.compression:
+                cmap_stream = _deflated_stream(cmap)
+            else:
+                cmap_stream = pdfdoc.PDFStream(content=zlib.decompress(cmap).decode("utf8"))
+            pdf_font.ToUnicode = doc.Reference(cmap_stream, "toUnicodeCMap:" + base_font_name)
+            pdf_font.FontDescriptor = face.addSubsetObjects(doc, base_font_name, subset)
+            doc.Reference(pdf_font, internal_name)
+            doc.idToObject["BasicFonts"].dict[internal_name] = pdf_font
+        del self.state[doc]
+
+
 def _font_dirs() -> list[Path]:
     dirs = getattr(settings, "PDF_FONT_DIRS", None)
     if not dirs:
@@ -166,7 +405,7 @@ def ensure_fonts() -> None:
         for font_name, path in paths.items():
             if font_name not in registered:
                 # subfontIndex 0: the files are plain TrueType (glyf) fonts, which reportlab embeds as subsets.
-                pdfmetrics.registerFont(TTFont(font_name, str(path)))
+                pdfmetrics.registerFont(_SubsetCachingFont(font_name, str(path)))
         pdfmetrics.registerFontFamily(SERIF, normal=SERIF, bold=SERIF_BOLD, italic=SERIF, boldItalic=SERIF_BOLD)
         pdfmetrics.registerFontFamily(SANS, normal=SANS, bold=SANS_BOLD, italic=SANS, boldItalic=SANS_BOLD)
         _fonts_ready = True
@@ -264,10 +503,14 @@ _FURNITURE_GREY = colors.HexColor("#555555")
 class _NumberedCanvas(Canvas):
     """Canvas that defers page output to save() so every page can show the total page count."""
 
-    def __init__(self, *args: Any, furniture: _Furniture, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, furniture: _Furniture, subset_seed: Mapping[str, str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._furniture = furniture
         self._saved_page_states: list[dict[str, Any]] = []
+        for font_name, text in (subset_seed or {}).items():
+            _seed_subsets(pdfmetrics.getFont(font_name), self._doc, text)
 
     def showPage(self) -> None:
         self._saved_page_states.append(dict(self.__dict__))
@@ -280,6 +523,18 @@ class _NumberedCanvas(Canvas):
             self._furniture.draw(self, self._pageNumber, total)
             super().showPage()
         super().save()
+
+
+def _seed_subsets(font: Any, doc: Any, text: str) -> None:
+    """Give ``text``'s characters the first codes of ``font``'s subsets in ``doc``, in order, and start the
+    document's own characters in a new subset: every document seeded with the same text embeds the same first
+    subsets, which the face builds and compresses once (:class:`_SubsetCachingFace`)."""
+    if not isinstance(font, TTFont):
+        raise ValueError(f"subset_seed: {font.fontName} is not a TrueType font")
+    font.splitString(text, doc)
+    state = font.state[doc]
+    if state.nextCode & 0xFF:
+        state.nextCode = (state.nextCode | 0xFF) + 1  # reportlab opens subset n >> 8 at the next new character
 
 
 class _Furniture:
@@ -325,6 +580,77 @@ class _DocTemplate(BaseDocTemplate):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Cells
+# --------------------------------------------------------------------------------------------------------------
+
+_RL_ALIGN = {TA_LEFT: "LEFT", TA_CENTER: "CENTER", TA_RIGHT: "RIGHT", TA_JUSTIFY: "LEFT"}
+
+
+def _cell(value: Any, style: ParagraphStyle, room: float) -> Flowable | str:
+    """A table cell: the plain text itself when it fits on one line of ``room`` points as it is (no line break,
+    control character, or space that a Paragraph would collapse), which the table draws as a string in the
+    style's font (see :func:`_plain_cell_style`) at a fraction of a Paragraph's cost; otherwise a wrapping
+    Paragraph."""
+    text = "" if value is None else str(value)
+    if (
+        text == text.strip()
+        and "  " not in text
+        and not _CONTROL_CHARS.search(text)
+        and "\n" not in text
+        and "\r" not in text
+        and "\t" not in text
+        and pdfmetrics.stringWidth(text, style.fontName, style.fontSize) <= room
+    ):
+        return text
+    return _paragraph(text, style)
+
+
+_parsed_lock = threading.Lock()
+_PARSED: OrderedDict = OrderedDict()  # (text, font, size, colour) -> the parser's fragments
+_PARSED_KEPT = 512
+
+
+def _paragraph(text: Any, style: ParagraphStyle) -> Paragraph:
+    """``Paragraph(escape_text(text), style)``, parsing a text once per process: the parser's fragments depend
+    only on the text and the style's font, size and colour, and a form's fixed paragraphs recur in every
+    document built from it. Each paragraph gets its own copies of the fragments."""
+    markup = escape_text(text)
+    key = (markup, style.fontName, style.fontSize, str(style.textColor))
+    with _parsed_lock:
+        parsed = _PARSED.get(key)
+        if parsed is not None:
+            _PARSED.move_to_end(key)
+    if parsed is None:
+        first = Paragraph(markup, style)
+        parsed = (first.text, first.frags)
+        with _parsed_lock:
+            _PARSED[key] = parsed
+            while len(_PARSED) > _PARSED_KEPT:
+                _PARSED.popitem(last=False)
+    cleaned, frags = parsed
+    return Paragraph(cleaned, style, frags=[_copy_frag(f) for f in frags])
+
+
+def _copy_frag(frag: Any) -> Any:
+    copy = frag.clone()
+    for name in ("link", "us_lines"):
+        value = getattr(frag, name, None)
+        if isinstance(value, list):
+            setattr(copy, name, list(value))
+    return copy
+
+
+def _plain_cell_style(start: tuple[int, int], stop: tuple[int, int], style: ParagraphStyle) -> list[tuple[Any, ...]]:
+    """Table commands that draw plain-string cells as ``style`` would (font, size, leading, alignment)."""
+    return [
+        ("FONTNAME", start, stop, style.fontName),
+        ("FONTSIZE", start, stop, style.fontSize),
+        ("LEADING", start, stop, style.leading),
+        ("ALIGN", start, stop, _RL_ALIGN.get(style.alignment, "LEFT")),
+    ]
+
+
+# --------------------------------------------------------------------------------------------------------------
 # The builder
 # --------------------------------------------------------------------------------------------------------------
 
@@ -358,9 +684,16 @@ class PdfDocument:
         margins_mm: tuple[float, float, float, float] = GONGWEN_MARGINS_MM,
         invariant: bool = True,
         lang: str = "zh-CN",
+        subset_seed: Mapping[str, str] | None = None,
     ) -> None:
         """``margins_mm`` is (top, right, bottom, left) like CSS.  ``invariant=True`` makes the output a pure
-        function of the input (fixed creation date and document ID)."""
+        function of the input (fixed creation date and document ID).
+
+        ``subset_seed`` (font name → text) is for documents built by the hundred from one form: the text's
+        characters come first in each font's embedded subsets, so those subsets are the same in every such document
+        and are built once per process.  Pass ``template.font_text()`` of a document holding the form's fixed
+        wording; characters a document does not use cost a few hundred bytes each, nothing else changes.
+        """
         ensure_fonts()
         self.title = title
         self.subject = subject
@@ -371,7 +704,24 @@ class PdfDocument:
         self.margins = tuple(m * mm for m in margins_mm)
         self.invariant = invariant
         self.lang = lang
+        self.subset_seed = dict(subset_seed or {})
         self._ops: list[_Op] = []
+        self._texts: list[tuple[str, Any]] = []  # (font, text) of everything the builder methods were given
+
+    def _uses(self, font: str, *texts: Any) -> None:
+        self._texts.extend((font, t) for t in texts)
+
+    def font_text(self) -> dict[str, str]:
+        """The characters outside ASCII this document draws in each font (page furniture included, the page label
+        in the active language), each once, in order of first use: a form's ``subset_seed``."""
+        seen: dict[str, dict[str, None]] = {}
+        furniture = [self.header_text, self.footer_text, _("Page %(page)s of %(pages)s")]
+        for font, text in [*self._texts, *((SANS, t) for t in furniture)]:
+            chars = seen.setdefault(font, {})
+            for ch in str(text if text is not None else ""):
+                if ord(ch) > 127:
+                    chars.setdefault(ch)
+        return {font: "".join(chars) for font, chars in seen.items() if chars}
 
     # -- content ----------------------------------------------------------------------------------------------
 
@@ -387,9 +737,10 @@ class PdfDocument:
         """
         if level not in (1, 2, 3):
             raise ValueError("heading level must be 1, 2 or 3")
+        self._uses(SANS_BOLD, text)
 
         def op(styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
-            para = Paragraph(escape_text(text), styles[f"h{level}"])
+            para = _paragraph(text, styles[f"h{level}"])
             if level <= 2:
                 para._outline_level = level - 1
                 para._outline_title = str(text)
@@ -414,6 +765,7 @@ class PdfDocument:
         """
         if align not in _ALIGNMENTS:
             raise ValueError(f"align must be one of {', '.join(_ALIGNMENTS)}")
+        self._uses(SERIF_BOLD if bold else SERIF, text)
 
         def op(styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
             base = styles["body"]
@@ -427,7 +779,7 @@ class PdfDocument:
                 alignment=_ALIGNMENTS[align],
                 firstLineIndent=2 * size if indent_first_line else 0,
             )
-            return [Paragraph(escape_text(text), style)]
+            return [_paragraph(text, style)]
 
         self._ops.append(op)
         return self
@@ -435,20 +787,25 @@ class PdfDocument:
     def key_values(self, items: Iterable[tuple[Any, Any]], *, label_width_mm: float = 35) -> PdfDocument:
         """Two-column form (label | value) with a grid, e.g. the particulars block of a 告知书."""
         pairs = [(label, value) for label, value in items]
+        for label, value in pairs:
+            self._uses(SANS_BOLD, label)
+            self._uses(SERIF, value)
 
         def op(styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
             if not pairs:
                 return []
+            label_w = label_width_mm * mm
+            label_room, value_room = label_w - 10, width - label_w - 10  # less the 5 pt paddings
             data = [
-                [Paragraph(escape_text(label), styles["kv_label"]), Paragraph(escape_text(value), styles["kv_value"])]
+                [_cell(label, styles["kv_label"], label_room), _cell(value, styles["kv_value"], value_room)]
                 for label, value in pairs
             ]
-            label_w = label_width_mm * mm
             table = Table(data, colWidths=[label_w, width - label_w], hAlign="LEFT", splitInRow=1)
             table.setStyle(
                 TableStyle(
                     [
-                        ("FONTNAME", (0, 0), (-1, -1), SANS),
+                        *_plain_cell_style((0, 0), (0, -1), styles["kv_label"]),
+                        *_plain_cell_style((1, 0), (1, -1), styles["kv_value"]),
                         ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
                         ("BACKGROUND", (0, 0), (0, -1), _LABEL_BG),
                         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -486,6 +843,9 @@ class PdfDocument:
             raise ValueError(f"col_widths has {len(col_widths)} entries for {ncols} columns")
         if col_align is not None and len(col_align) != ncols:
             raise ValueError(f"col_align has {len(col_align)} entries for {ncols} columns")
+        self._uses(SANS_BOLD, *header_row)
+        for row in body_rows:
+            self._uses(SANS, *row)
 
         def op(styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
             if ncols == 0:
@@ -497,16 +857,23 @@ class PdfDocument:
                 ParagraphStyle(f"cell{i}", parent=styles["cell"], alignment=_ALIGNMENTS[a])
                 for i, a in enumerate(col_align or ["left"] * ncols)
             ]
+            rooms = [w - 8 for w in widths]  # less the 4 pt paddings
             data: list[list[Any]] = []
             if header_row:
-                data.append([Paragraph(escape_text(h), styles["th"]) for h in header_row])
+                data.append([_cell(h, styles["th"], rooms[i]) for i, h in enumerate(header_row)])
             for row in body_rows:
                 padded = row + [""] * (ncols - len(row))
-                data.append([Paragraph(escape_text(v), cell_styles[i]) for i, v in enumerate(padded[:ncols])])
+                data.append([_cell(v, cell_styles[i], rooms[i]) for i, v in enumerate(padded[:ncols])])
             if not data:
                 return []
+            first_body = 1 if header_row else 0
             cmds: list[tuple[Any, ...]] = [
-                ("FONTNAME", (0, 0), (-1, -1), SANS),
+                *(
+                    cmd
+                    for i, style in enumerate(cell_styles)
+                    for cmd in _plain_cell_style((i, first_body), (i, -1), style)
+                ),
+                *(_plain_cell_style((0, 0), (-1, 0), styles["th"]) if header_row else ()),
                 ("GRID", (0, 0), (-1, -1), 0.5, _GRID),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
                 ("TOPPADDING", (0, 0), (-1, -1), 3),
@@ -514,7 +881,6 @@ class PdfDocument:
                 ("LEFTPADDING", (0, 0), (-1, -1), 4),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 4),
             ]
-            first_body = 1 if header_row else 0
             if header_row:
                 cmds.append(("BACKGROUND", (0, 0), (-1, 0), _HEADER_BG))
             if zebra and len(data) > first_body + 1:
@@ -556,6 +922,7 @@ class PdfDocument:
         ``chinese_numerals=True``), a preformatted string, or None for today (not deterministic!).
         """
         date_text = chinese_date(date, chinese_numerals=chinese_numerals)
+        self._uses(SERIF, org_name, date_text)
 
         def op(styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
             style = styles["signature"]
@@ -563,7 +930,7 @@ class PdfDocument:
             text_w = max(pdfmetrics.stringWidth(line, style.fontName, style.fontSize) for line in lines)
             block_w = min(text_w + 2 * style.fontSize, width * 0.7)
             right_w = 4 * style.fontSize
-            data = [[Paragraph(escape_text(line), style), ""] for line in lines if line]
+            data = [[_paragraph(line, style), ""] for line in lines if line]
             table = Table(data, colWidths=[block_w, right_w], hAlign="RIGHT")
             table.setStyle(
                 TableStyle(
@@ -636,7 +1003,7 @@ class PdfDocument:
         )
 
         def canvasmaker(*args: Any, **kwargs: Any) -> _NumberedCanvas:
-            return _NumberedCanvas(*args, furniture=furniture, **kwargs)
+            return _NumberedCanvas(*args, furniture=furniture, subset_seed=self.subset_seed, **kwargs)
 
         template.build(story, canvasmaker=canvasmaker)
         return buf.getvalue()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -376,16 +377,16 @@ def notice_pdf(notice: NoticeLetter) -> bytes:
     return next(notice_pdfs([notice]))[1]
 
 
-def notice_pdfs(notices: Iterable[NoticeLetter]) -> Iterator[tuple[NoticeLetter, bytes]]:
-    """(notice, PDF) for each notice, in order: their enterprises, runs, cases and posts read in a few queries
-    (not per letter), each letter built with its agency's subset seed."""
-    notices = _with_relations(notices)
-    if not notices:
-        return
-    cases, posts = _cases_of(notices), _posts_of(notices)
+def notice_pdfs(notices: Iterable[NoticeLetter], *, chunk: int = 500) -> Iterator[tuple[NoticeLetter, bytes]]:
+    """(notice, PDF) for each notice, in order: ``chunk`` notices at a time, their enterprises, runs, cases and
+    posts read in a few queries (not per letter), each letter built with its agency's subset seed."""
+    it = iter(notices)
     with translation.override(settings.LANGUAGE_CODE):
         language = translation.get_language()
-        for notice in notices:
-            content = _content(notice, cases[notice.pk], posts[notice.pk])
-            seed = _subset_seed(language, content["agency"])
-            yield notice, _document(content, subset_seed=seed).build()
+        while given := list(itertools.islice(it, chunk)):
+            batch = _with_relations(given)
+            cases, posts = _cases_of(batch), _posts_of(batch)
+            for notice in batch:
+                content = _content(notice, cases[notice.pk], posts[notice.pk])
+                seed = _subset_seed(language, content["agency"])
+                yield notice, _document(content, subset_seed=seed).build()
