@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from enterprises.models import Enterprise, InsuranceSnapshot
@@ -71,11 +71,9 @@ def case_counts(region, window: Window, enterprise_ids=None):
 def insured_by_enterprise(window: Window, enterprises=None):
     """Per enterprise: its insured employees in the window, the average of the quarterly snapshots that overlap
     it (an enterprise without snapshots has none, so no rate)."""
-    first, last = quarter_index(window.start), quarter_index(window.end)
-    qs = (
-        InsuranceSnapshot.objects.filter(year__gte=first // 4, year__lte=last // 4)
-        .alias(quarter_index=F("year") * 4 + F("quarter") - 1)
-        .filter(quarter_index__gte=first, quarter_index__lte=last)
+    (y1, q1), (y2, q2) = divmod(quarter_index(window.start), 4), divmod(quarter_index(window.end), 4)
+    qs = InsuranceSnapshot.objects.filter(
+        (Q(year__gt=y1) | Q(year=y1, quarter__gte=q1 + 1)) & (Q(year__lt=y2) | Q(year=y2, quarter__lte=q2 + 1))
     )
     if enterprises is not None:
         qs = qs.filter(enterprise__in=enterprises)
@@ -104,11 +102,11 @@ def industry_average(region, window: Window, industry) -> tuple[int, int]:
 
 
 def classify_sql(rule_params: dict) -> tuple[str, list]:
-    """SQL columns ``by_count, by_rate, by_severity`` over a row source with ``n, s, f, insured`` (the rule's
-    thresholds as parameters), shared by the screening and its preview."""
+    """SQL columns ``by_count, by_rate, by_severity`` over a row source ``c`` with ``n, s, f, insured`` (the
+    rule's thresholds as parameters), shared by the screening and its preview."""
     sql = (
         "(c.n >= %s) AS by_count, "
-        "(COALESCE(i.insured, 0) > 0 AND c.n >= %s AND c.n * 1000.0 >= %s * i.insured) AS by_rate, "
+        "(COALESCE(c.insured, 0) > 0 AND c.n >= %s AND c.n * 1000.0 >= %s * c.insured) AS by_rate, "
         "(c.s + c.f >= %s) AS by_severity"
     )
     params = [
@@ -120,25 +118,41 @@ def classify_sql(rule_params: dict) -> tuple[str, list]:
     return sql, params
 
 
+def quarter_bounds_sql(window: Window, alias: str) -> tuple[str, list]:
+    """SQL conditions keeping the quarterly snapshots (table ``alias``) that overlap the window, on the plain
+    year and quarter columns (an expression over them hides the range from the planner)."""
+    first, last = quarter_index(window.start), quarter_index(window.end)
+    (y1, q1), (y2, q2) = divmod(first, 4), divmod(last, 4)
+    sql = (
+        f"({alias}.year > %s OR ({alias}.year = %s AND {alias}.quarter >= %s)) "
+        f"AND ({alias}.year < %s OR ({alias}.year = %s AND {alias}.quarter <= %s))"
+    )
+    return sql, [y1, y1, q1 + 1, y2, y2, q2 + 1]
+
+
 def screening_source(region, window: Window, rule_params: dict) -> tuple[str, list]:
     """A SELECT of ``enterprise_id, n, s, f, insured, rate, by_count, by_rate, by_severity`` for every
-    enterprise of the region with a case in the window."""
+    enterprise of the region with a case in the window. Insured employees are averaged only for those
+    enterprises (a join from the grouped cases to their snapshots), not for every enterprise of the region."""
     cases_sql, cases_params = case_counts(region, window).query.sql_with_params()
-    insured_sql, insured_params = insured_by_enterprise(
-        window, Enterprise.objects.in_region(region).values("pk")
-    ).query.sql_with_params()
+    quarters_sql, quarters_params = quarter_bounds_sql(window, "q")
+    snapshots = InsuranceSnapshot._meta.db_table
+    grouped = (  # ORM SQL and fixed text
+        f"SELECT c.enterprise_id, c.n, c.s, c.f, AVG(q.insured_employees) AS insured "  # noqa: S608
+        f"FROM ({cases_sql}) c LEFT JOIN {snapshots} q ON q.enterprise_id = c.enterprise_id AND {quarters_sql} "
+        f"GROUP BY c.enterprise_id, c.n, c.s, c.f"
+    )
     flags_sql, flags_params = classify_sql(rule_params)
     rate_sql = (
-        "ROUND(CAST(c.n * 1000.0 / i.insured AS NUMERIC), 2)"
+        "ROUND(CAST(c.n * 1000.0 / c.insured AS NUMERIC), 2)"
         if connection.vendor == "postgresql"
-        else "ROUND(c.n * 1000.0 / i.insured, 2)"
+        else "ROUND(c.n * 1000.0 / c.insured, 2)"
     )
-    sql = (  # ORM SQL and fixed text
-        f"SELECT c.enterprise_id, c.n, c.s, c.f, COALESCE(i.insured, 0) AS insured, "  # noqa: S608
-        f"CASE WHEN COALESCE(i.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} "
-        f"FROM ({cases_sql}) c LEFT JOIN ({insured_sql}) i ON i.enterprise_id = c.enterprise_id"
+    sql = (
+        f"SELECT c.enterprise_id, c.n, c.s, c.f, COALESCE(c.insured, 0) AS insured, "  # noqa: S608
+        f"CASE WHEN COALESCE(c.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} FROM ({grouped}) c"
     )
-    return sql, [*flags_params, *cases_params, *insured_params]
+    return sql, [*flags_params, *cases_params, *quarters_params]
 
 
 def classify(region, window: Window, rule_params: dict, enterprise_ids=None) -> dict[int, dict]:

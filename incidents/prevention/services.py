@@ -419,6 +419,8 @@ def issue_notices(*, actor, run: ScreeningRun, issued_on: datetime.date | None =
         .order_by("enterprise__name", "pk")
         .values_list("pk", "enterprise_id")
     )
+    if not pending and run.notices_issued_at is not None:
+        return 0  # done before, handovers included (same transaction): nothing to write, nothing to audit
     now = _now()
     actor_obj = actor if getattr(actor, "pk", None) else None
     notices = [
@@ -470,7 +472,10 @@ def issue_notices(*, actor, run: ScreeningRun, issued_on: datetime.date | None =
     if run.notices_issued_at is None:
         run.notices_issued_at = now
         run.save(update_fields=["notices_issued_at"])
-    audit.record(actor=actor, verb="issue_notices", obj=run, changes={"notices": len(created), "handed_over": handed})
+    if created or handed:
+        audit.record(
+            actor=actor, verb="issue_notices", obj=run, changes={"notices": len(created), "handed_over": handed}
+        )
     return len(created)
 
 

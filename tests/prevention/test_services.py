@@ -247,7 +247,11 @@ def test_notices_go_to_multi_incident_enterprises_once_and_general_ones_are_hand
     assert Notification.objects.filter(recipient=users["staff_a_emergency"]).count() == 1
 
     run = notice.run
+    from portal.models import AuditEvent
+
+    events = AuditEvent.objects.count()
     assert services.issue_notices(actor=loop["staff"], run=run, issued_on=datetime.date(2026, 1, 16)) == 0
+    assert AuditEvent.objects.count() == events  # a second run writes nothing at all
     assert NoticeLetter.objects.count() == 1 and Outcome.objects.filter(kind="handover").count() == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         NoticeLetter.objects.create(
