@@ -8,7 +8,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Q, Sum
 from django.utils import timezone
 
 from enterprises.models import Enterprise, InsuranceSnapshot
@@ -87,11 +87,21 @@ def region_totals(region, window: Window) -> tuple[int, int]:
 
 
 def total_insured(window: Window, enterprises) -> int:
-    """The insured employees of ``enterprises`` in the window: the sum of each one's quarterly average."""
-    sql, params = insured_by_enterprise(window, enterprises.values("pk")).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(SUM(t.insured), 0) FROM ({sql}) t", params)  # noqa: S608 - ORM SQL
-        return round(float(cursor.fetchone()[0] or 0))
+    """The insured employees of ``enterprises`` in the window as the statistics service counts a region's: the
+    mean, over the window's quarters that have figures, of each quarter's total (one GROUP BY quarter)."""
+    (y1, q1), (y2, q2) = divmod(quarter_index(window.start), 4), divmod(quarter_index(window.end), 4)
+    totals = (
+        InsuranceSnapshot.objects.filter(
+            (Q(year__gt=y1) | Q(year=y1, quarter__gte=q1 + 1)) & (Q(year__lt=y2) | Q(year=y2, quarter__lte=q2 + 1)),
+            enterprise__in=enterprises.values("pk"),
+        )
+        .order_by()
+        .values("year", "quarter")
+        .annotate(total=Sum("insured_employees"))
+        .values_list("total", flat=True)
+    )
+    totals = [t for t in totals if t]
+    return round(sum(totals) / len(totals)) if totals else 0
 
 
 def industry_average(region, window: Window, industry) -> tuple[int, int]:

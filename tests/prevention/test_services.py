@@ -238,7 +238,7 @@ def test_notices_go_to_multi_incident_enterprises_once_and_general_ones_are_hand
     make_case(general, agency_a, datetime.date(2025, 7, 1))
     with django_capture_on_commit_callbacks(execute=True):
         notice = noticed(loop, enterprise_a, agency_a)
-    assert notice.number.endswith("1") and notice.state == "open"
+    assert notice.number == services.notice_number(agency_a, 2026, 1) and notice.state == "open"
     assert Notification.objects.filter(recipient=users["officer_a"], url=notice.get_absolute_url()).count() == 1
     assert LoopEvent.objects.filter(notice=notice, verb="notice_issued").count() == 1
     handover = Outcome.objects.get(kind="handover")
@@ -668,3 +668,19 @@ def test_window_shift_keeps_29_february():
     assert Window(datetime.date(2024, 2, 29), datetime.date(2024, 6, 28)).shifted_years(-1).start == datetime.date(
         2023, 2, 28
     )
+
+
+def test_the_regions_insured_employees_are_counted_as_the_statistics_service_counts_them(
+    regions, industry, enterprise_a, agency_a
+):
+    from incidents.analysis.stats import Selection, Stats
+    from incidents.prevention import selectors
+
+    half = EnterpriseFactory(region=regions["a_town"], industry=industry, owner_agency=agency_a)
+    insure(enterprise_a, agency_a, 2025, 300)
+    insure(half, agency_a, 2025, 100, quarters=(1, 2))  # insured for the first half-year only
+    make_case(enterprise_a, agency_a, datetime.date(2025, 5, 1))
+    cases, insured = selectors.region_totals(regions["a"], Y2025)
+    assert (cases, insured) == (1, 350)  # quarters 400, 400, 300, 300
+    stats = Stats(Selection.year(2025, region=regions["a"]), source="rows").totals()
+    assert insured == round(stats["insured"])
