@@ -602,69 +602,26 @@ def screening_plan(screened: dict) -> None:
 
 
 def what_if_source(screened: dict, window) -> None:
-    """The screening's SELECT as it is, and with the insured employees averaged only for the enterprises that had a
-    case in the window (a semi-join on the cases) instead of every enterprise of the region: timed and planned."""
+    """The screening's SELECT for the largest province (as the preview of a rule runs it: from the cases), timed
+    and planned."""
     from django.db import connection
-    from django.db.models import Avg, Q
 
-    from enterprises.models import Enterprise, InsuranceSnapshot
     from incidents.prevention import selectors
 
     biggest = max(screened["runs"], key=lambda r: r.enterprises)
     region, thresholds = biggest.region, biggest.rule.thresholds
-    current, params = selectors.screening_source(region, window, thresholds)
-    cases_sql, cases_params = selectors.case_counts(region, window).query.sql_with_params()
-    with_cases = selectors.cases_in(region, window).order_by().values("enterprise_id")
-    insured_sql, insured_params = selectors.insured_by_enterprise(
-        window, Enterprise.objects.filter(pk__in=with_cases).values("pk")
-    ).query.sql_with_params()
-    flags_sql, flags_params = selectors.classify_sql(thresholds)
-    rate_sql = "ROUND(CAST(c.n * 1000.0 / i.insured AS NUMERIC), 2)"
-    restricted = (
-        f"SELECT c.enterprise_id, c.n, c.s, c.f, COALESCE(i.insured, 0) AS insured, "  # noqa: S608
-        f"CASE WHEN COALESCE(i.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} "
-        f"FROM ({cases_sql}) c LEFT JOIN ({insured_sql}) i ON i.enterprise_id = c.enterprise_id"
-    )
-    restricted_params = [*flags_params, *cases_params, *insured_params]
-    # the quarters as year/quarter conditions the planner can estimate (not year * 4 + quarter - 1)
-    first, last = selectors.quarter_index(window.start), selectors.quarter_index(window.end)
-    (fy, fq), (ly, lq) = divmod(first, 4), divmod(last, 4)
-    if fy == ly:
-        quarters = Q(year=fy, quarter__gte=fq + 1, quarter__lte=lq + 1)
-    else:
-        quarters = Q(year=fy, quarter__gte=fq + 1) | Q(year__gt=fy, year__lt=ly) | Q(year=ly, quarter__lte=lq + 1)
-    plain_sql, plain_params = (
-        InsuranceSnapshot.objects.filter(quarters, enterprise__in=Enterprise.objects.in_region(region).values("pk"))
-        .order_by()
-        .values("enterprise_id")
-        .annotate(insured=Avg("insured_employees"))
-        .query.sql_with_params()
-    )
-    estimable = restricted.replace(insured_sql, plain_sql)
-    estimable_params = [*flags_params, *cases_params, *plain_params]
-    rows = []
-    for label, sql, args in (
-        ("as it is: insured of every enterprise of the region", current, params),
-        ("what-if: insured only of the enterprises with cases", restricted, restricted_params),
-        ("what-if: quarters as year/quarter conditions", estimable, estimable_params),
-    ):
-        with connection.cursor() as cursor:
-            full = cursor.mogrify(f"SELECT COUNT(*), SUM(x.n), SUM(x.insured) FROM ({sql}) x", args).decode()
-            started = time.perf_counter()
-            cursor.execute(full)
-            result = cursor.fetchone()
-            rows.append([label, f"{result[0]:,}", f"{result[2] or 0:,.0f}", f"{time.perf_counter() - started:.2f}"])
-        plan = explain(full)
-        print(f"\n{label}:")
-        print(
-            "\n".join(
-                "    " + line
-                for line in plan
-                if "actual" in line and ("Scan" in line or "Join" in line or "Aggregate" in line)
-            )
-        )
+    sql, params = selectors.screening_source(region, window, thresholds)
+    with connection.cursor() as cursor:
+        full = cursor.mogrify(f"SELECT COUNT(*), SUM(x.n), SUM(x.insured) FROM ({sql}) x", params).decode()
+        started = time.perf_counter()
+        cursor.execute(full)
+        result = cursor.fetchone()
+        row = [region.name, f"{result[0]:,}", f"{result[2] or 0:,.0f}", f"{time.perf_counter() - started:.2f}"]
+    plan = explain(full)
+    shown = ("Scan", "Join", "Aggregate", "SubPlan")
+    print("\n".join("    " + line for line in plan if "actual" in line and any(w in line for w in shown)))
     print()
-    print(format_table(["screening SELECT, " + region.name, "rows", "insured (sum)", "seconds"], rows, right={1, 2, 3}))
+    print(format_table(["screening SELECT", "rows", "insured (sum)", "seconds"], [row], right={1, 2, 3}))
 
 
 def slowest(log: StatementLog, label: str, n: int = 3) -> None:

@@ -140,17 +140,41 @@ def quarter_bounds_sql(window: Window, alias: str) -> tuple[str, list]:
     return sql, [y1, y1, q1 + 1, y2, y2, q2 + 1]
 
 
-def screening_source(region, window: Window, rule_params: dict) -> tuple[str, list]:
+def post_counts(region, window: Window):
+    """Per enterprise and post: cases, serious injuries and deaths in the window (the screening's one pass over
+    the cases: the enterprises' figures and their high-incident posts both come from it)."""
+    return (
+        cases_in(region, window)
+        .order_by()
+        .values("enterprise_id", "post")
+        .annotate(
+            n=Count("id"),
+            s=Count("id", filter=Q(severity=Severity.SERIOUS)),
+            f=Count("id", filter=Q(severity=Severity.FATAL)),
+        )
+    )
+
+
+def screening_source(
+    region, window: Window, rule_params: dict, *, per_post_table: str | None = None
+) -> tuple[str, list]:
     """A SELECT of ``enterprise_id, n, s, f, insured, rate, by_count, by_rate, by_severity`` for every
-    enterprise of the region with a case in the window. Insured employees are averaged only for those
-    enterprises (a join from the grouped cases to their snapshots), not for every enterprise of the region."""
-    cases_sql, cases_params = case_counts(region, window).query.sql_with_params()
+    enterprise of the region with a case in the window: from the cases, or from ``per_post_table`` (the rows of
+    ``post_counts`` kept by the screening). Insured employees are averaged for those enterprises only, each by
+    an index look-up of its own snapshots."""
+    if per_post_table:
+        cases_sql, cases_params = (
+            f"SELECT enterprise_id, SUM(n) AS n, SUM(s) AS s, SUM(f) AS f FROM {per_post_table} "  # noqa: S608
+            f"GROUP BY enterprise_id",
+            [],
+        )
+    else:
+        cases_sql, cases_params = case_counts(region, window).query.sql_with_params()
     quarters_sql, quarters_params = quarter_bounds_sql(window, "q")
     snapshots = InsuranceSnapshot._meta.db_table
-    grouped = (  # ORM SQL and fixed text
-        f"SELECT c.enterprise_id, c.n, c.s, c.f, AVG(q.insured_employees) AS insured "  # noqa: S608
-        f"FROM ({cases_sql}) c LEFT JOIN {snapshots} q ON q.enterprise_id = c.enterprise_id AND {quarters_sql} "
-        f"GROUP BY c.enterprise_id, c.n, c.s, c.f"
+    with_insured = (  # ORM SQL and fixed text
+        f"SELECT c.enterprise_id, c.n, c.s, c.f, (SELECT AVG(q.insured_employees) FROM {snapshots} q "  # noqa: S608
+        f"WHERE q.enterprise_id = c.enterprise_id AND {quarters_sql}) AS insured FROM ({cases_sql}) c"
     )
     flags_sql, flags_params = classify_sql(rule_params)
     rate_sql = (
@@ -160,9 +184,9 @@ def screening_source(region, window: Window, rule_params: dict) -> tuple[str, li
     )
     sql = (
         f"SELECT c.enterprise_id, c.n, c.s, c.f, COALESCE(c.insured, 0) AS insured, "  # noqa: S608
-        f"CASE WHEN COALESCE(c.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} FROM ({grouped}) c"
+        f"CASE WHEN COALESCE(c.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} FROM ({with_insured}) c"
     )
-    return sql, [*flags_params, *cases_params, *quarters_params]
+    return sql, [*flags_params, *quarters_params, *cases_params]
 
 
 def classify(region, window: Window, rule_params: dict, enterprise_ids=None) -> dict[int, dict]:

@@ -331,11 +331,23 @@ def run_screening(
     return run
 
 
+PER_POST_TABLE = "prevention_screening_posts"
+
+
 def _insert_results(run: ScreeningRun, window: Window) -> None:
-    source, params = selectors.screening_source(run.region, window, run.rule.thresholds)
+    """One pass over the cases into a temporary table of counts per enterprise and post; the results (classed in
+    SQL) and the multi-incident enterprises' posts are both inserted from it."""
+    per_post_sql, per_post_params = selectors.post_counts(run.region, window).query.sql_with_params()
     result = ScreeningResult._meta.db_table
     multi = "(x.by_count OR x.by_rate OR x.by_severity)"
     with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PER_POST_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {PER_POST_TABLE} AS {per_post_sql}", per_post_params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {PER_POST_TABLE}")  # the planner misjudges a table it has no statistics of
+        source, params = selectors.screening_source(
+            run.region, window, run.rule.thresholds, per_post_table=PER_POST_TABLE
+        )
         cursor.execute(
             f"INSERT INTO {result} (run_id, enterprise_id, category, cases, serious, fatal, insured, rate, "  # noqa: S608
             f"by_count, by_rate, by_severity) "
@@ -344,23 +356,14 @@ def _insert_results(run: ScreeningRun, window: Window) -> None:
             f"FROM ({source}) x WHERE 1 = 1 ON CONFLICT DO NOTHING",  # SQLite needs a WHERE before ON CONFLICT
             [run.pk, Category.MULTI.value, Category.GENERAL.value, *params],
         )
-        cases_sql, cases_params = (
-            selectors.cases_in(run.region, window)
-            .filter(
-                enterprise_id__in=ScreeningResult.objects.filter(run=run, category=Category.MULTI).values(
-                    "enterprise_id"
-                )
-            )
-            .order_by()
-            .values("enterprise_id", "post")
-            .annotate(n=Count("id"))
-            .query.sql_with_params()
-        )
         cursor.execute(
             f"INSERT INTO {ScreeningPost._meta.db_table} (run_id, enterprise_id, post, cases) "  # noqa: S608
-            f"SELECT %s, p.enterprise_id, p.post, p.n FROM ({cases_sql}) p WHERE 1 = 1 ON CONFLICT DO NOTHING",
-            [run.pk, *cases_params],
+            f"SELECT %s, p.enterprise_id, p.post, p.n FROM {PER_POST_TABLE} p JOIN {result} r "
+            f"ON r.run_id = %s AND r.enterprise_id = p.enterprise_id AND r.category = %s "
+            f"WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            [run.pk, run.pk, Category.MULTI.value],
         )
+        cursor.execute(f"DROP TABLE {PER_POST_TABLE}")
 
 
 @transaction.atomic
