@@ -82,8 +82,20 @@ def insured_by_enterprise(window: Window, enterprises=None):
 
 def region_totals(region, window: Window) -> tuple[int, int]:
     """(cases, insured employees) of the whole region in the window: the city average's numerator and
-    denominator. Insured employees sum each enterprise's average over the window's quarters."""
-    return cases_in(region, window).count(), total_insured(window, Enterprise.objects.in_region(region))
+    denominator. The cases are counted to the day; the insured employees are the statistics service's figure for
+    the window's quarters, read from its summary table once that has been built (kept current after every edit
+    and import), otherwise summed from the snapshots the same way."""
+    return cases_in(region, window).count(), region_insured(region, window)
+
+
+def region_insured(region, window: Window) -> int:
+    from incidents.analysis.models import CubeState
+    from incidents.analysis.stats import Selection, Stats
+
+    if CubeState.objects.filter(name="insurance", rebuilt_at__isnull=False).exists():
+        selection = Selection(window.start.replace(day=1), window.end.replace(day=1), region=region)
+        return round(Stats(selection).totals()["insured"] or 0)
+    return total_insured(window, Enterprise.objects.in_region(region))
 
 
 def total_insured(window: Window, enterprises) -> int:
@@ -175,6 +187,8 @@ def screening_source(
     with_insured = (  # ORM SQL and fixed text
         f"SELECT c.enterprise_id, c.n, c.s, c.f, (SELECT AVG(q.insured_employees) FROM {snapshots} q "  # noqa: S608
         f"WHERE q.enterprise_id = c.enterprise_id AND {quarters_sql}) AS insured FROM ({cases_sql}) c"
+        # OFFSET 0 keeps the subquery whole: flattened, PostgreSQL would run the look-up at each use of insured
+        f"{' OFFSET 0' if connection.vendor == 'postgresql' else ''}"
     )
     flags_sql, flags_params = classify_sql(rule_params)
     rate_sql = (

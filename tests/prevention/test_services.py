@@ -684,3 +684,23 @@ def test_the_regions_insured_employees_are_counted_as_the_statistics_service_cou
     assert (cases, insured) == (1, 350)  # quarters 400, 400, 300, 300
     stats = Stats(Selection.year(2025, region=regions["a"]), source="rows").totals()
     assert insured == round(stats["insured"])
+
+
+def test_the_regions_insured_employees_come_from_the_summary_table_once_it_is_built(
+    regions, industry, enterprise_a, agency_a
+):
+    from incidents.analysis import cubes
+    from incidents.analysis.signals import _local
+    from incidents.prevention import selectors
+
+    half = EnterpriseFactory(region=regions["a_town"], industry=industry, owner_agency=agency_a)
+    insure(enterprise_a, agency_a, 2025, 300)
+    insure(half, agency_a, 2025, 100, quarters=(1, 2))
+    from_rows = selectors.region_totals(regions["a"], Y2025)
+    cubes.rebuild()
+    _local.pending = None
+    from enterprises.models import InsuranceSnapshot
+
+    InsuranceSnapshot.objects.filter(enterprise=half).delete()  # the summary table is not told (no commit here)
+    assert from_rows == (0, 350)
+    assert selectors.region_totals(regions["a"], Y2025) == (0, 350)  # read from the table, not the rows
