@@ -587,7 +587,14 @@ def screening_plan(screened: dict) -> None:
         )
         from django.db import connection
 
-        with connection.cursor() as cursor:
+        from incidents.prevention import selectors, services
+
+        window = selectors.Window(biggest.period_start, biggest.period_end)
+        per_post_sql, per_post_params = selectors.post_counts(biggest.region, window).query.sql_with_params()
+        with connection.cursor() as cursor:  # the screening's temporary table of counts, as the run made it
+            cursor.execute(f"DROP TABLE IF EXISTS {services.PER_POST_TABLE}")
+            cursor.execute(f"CREATE TEMPORARY TABLE {services.PER_POST_TABLE} AS {per_post_sql}", per_post_params)
+            cursor.execute(f"ANALYZE {services.PER_POST_TABLE}")
             full = cursor.mogrify(sql, [throwaway.pk, *params[1:]]).decode()
         plan = explain(full)
         transaction.set_rollback(True)
