@@ -223,10 +223,13 @@ class ScreeningRun(models.Model):
         role = getattr(user, "role", None)
         if role in {"agency_staff", "agency_admin", "secretariat"} and user.agency_id:
             region = user.agency.region
-            published = Q(published_to__path__in=[region.path, *region.ancestor_paths()]) | Q(
-                published_to__path__startswith=region.path
+            above = region.ancestor_paths()
+            published = Q(published_to__path__in=[region.path, *above]) | Q(published_to__path__startswith=region.path)
+            return qs.filter(
+                Q(region__path__startswith=region.path)
+                | Q(region__path__in=above)  # a screening above: it covers the agency's own enterprises
+                | (Q(published_at__isnull=False) & published)
             )
-            return qs.filter(Q(region__path__startswith=region.path) | (Q(published_at__isnull=False) & published))
         if role == "safety_officer" and user.enterprise_id:
             return qs.filter(results__enterprise=user.enterprise_id).distinct()
         return qs.none()
@@ -295,14 +298,19 @@ class ScreeningResult(models.Model):
         if role == "safety_officer" and user.enterprise_id:
             return qs.filter(enterprise_id=user.enterprise_id)
         if role in {"agency_staff", "agency_admin", "secretariat"} and user.agency_id:
-            path = user.agency.region.path
+            region = user.agency.region
+            path = region.path
             runs = ScreeningRun.objects.visible_to(user).values("pk")
+            published_here = Q(run__published_at__isnull=False) & (
+                Q(run__published_to__path__in=[path, *region.ancestor_paths()])
+                | Q(run__published_to__path__startswith=path)
+            )
             return qs.filter(
                 Q(run__in=runs)
                 & (
                     Q(run__region__path__startswith=path)
                     | Q(enterprise__region__path__startswith=path)
-                    | Q(category=Category.MULTI)
+                    | (Q(category=Category.MULTI) & published_here)
                 )
             )
         return qs.none()

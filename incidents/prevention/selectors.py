@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Avg, Count, Q, Sum
@@ -128,13 +129,13 @@ def classify_sql(rule_params: dict) -> tuple[str, list]:
     rule's thresholds as parameters), shared by the screening and its preview."""
     sql = (
         "(c.n >= %s) AS by_count, "
-        "(COALESCE(c.insured, 0) > 0 AND c.n >= %s AND c.n * 1000.0 >= %s * c.insured) AS by_rate, "
+        "(COALESCE(c.insured, 0) > 0 AND c.n >= %s AND c.n * 100000 >= %s * c.insured) AS by_rate, "
         "(c.s + c.f >= %s) AS by_severity"
     )
     params = [
         rule_params["min_cases"],
         rule_params["rate_min_cases"],
-        float(rule_params["min_rate"]),
+        int(Decimal(str(rule_params["min_rate"])) * 100),  # hundredths of a per mille: compared exactly
         rule_params["min_serious"],
     ]
     return sql, params

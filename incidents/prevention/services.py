@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, Exists, Max, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -177,16 +177,16 @@ def send_case_warnings(*, case_ids=None, since: datetime.datetime | None = None)
     if not cases:
         return 0
     users = enterprise_users({c.enterprise_id for c in cases})
+    stamp = _now()  # this run's own mark: the warning rows it wrote are those with exactly this time
     warnings = [
-        CaseWarning(case=c, enterprise_id=c.enterprise_id, recipients=len(users[c.enterprise_id])) for c in cases
+        CaseWarning(case=c, enterprise_id=c.enterprise_id, recipients=len(users[c.enterprise_id]), sent_at=stamp)
+        for c in cases
     ]
     CaseWarning.objects.bulk_create(warnings, ignore_conflicts=True, batch_size=1000)
-    # Only the cases this call claimed (a concurrent run may have claimed some): their warning rows exist now and
-    # were written by this transaction, which ignore_conflicts cannot tell us, so re-read the claimed ids.
+    # Only the cases this call claimed (a concurrent run may have claimed some, which ignore_conflicts does not say):
+    # re-read the rows carrying this run's mark.
     claimed = set(
-        CaseWarning.objects.filter(case__in=[c.pk for c in cases], sent_at__gte=warnings[0].sent_at).values_list(
-            "case_id", flat=True
-        )
+        CaseWarning.objects.filter(case__in=[c.pk for c in cases], sent_at=stamp).values_list("case_id", flat=True)
     )
     rows = []
     for case in cases:
@@ -209,6 +209,8 @@ def draft_rule(*, actor, region: Region, data: dict) -> ScreeningRule:
     if actor.agency is None or not region.path.startswith(actor.agency.region.path):
         raise PermissionDenied
     draft = ScreeningRule.objects.select_for_update().filter(region=region, state=ScreeningRule.State.DRAFT).first()
+    if draft is not None and draft.owner_agency_id != actor.agency_id:
+        raise PermissionDenied  # another agency's draft: only its owner changes it
     if draft is None:
         last = ScreeningRule.objects.filter(region=region).aggregate(v=Max("version"))["v"] or 0
         draft = ScreeningRule(region=region, version=last + 1, owner_agency=actor.agency, created_by=actor)
@@ -225,8 +227,8 @@ def draft_rule(*, actor, region: Region, data: dict) -> ScreeningRule:
 def publish_rule(*, actor, rule: ScreeningRule) -> ScreeningRule:
     """Put a draft in force; the version it replaces is kept as superseded."""
     _require(actor, "prevention.add_screeningrule")
-    rule = ScreeningRule.objects.select_for_update().select_related("region").get(pk=rule.pk)
-    if actor.agency is None or not rule.region.path.startswith(actor.agency.region.path):
+    rule = ScreeningRule.objects.select_for_update(of=("self",)).select_related("region").get(pk=rule.pk)
+    if actor.agency is None or rule.owner_agency_id != actor.agency_id:
         raise PermissionDenied
     if rule.state != ScreeningRule.State.DRAFT:
         raise ValidationError(_("Only a draft can be published."))
@@ -409,16 +411,20 @@ def issue_notices(*, actor, run: ScreeningRun, issued_on: datetime.date | None =
         _require(actor, "prevention.issue_noticeletter")
         if run.owner_agency_id != actor.agency_id:
             raise PermissionDenied
-    run = ScreeningRun.objects.select_for_update().select_related("owner_agency", "region").get(pk=run.pk)
+    run = ScreeningRun.objects.select_for_update(of=("self",)).select_related("owner_agency", "region").get(pk=run.pk)
     issued_on = issued_on or _today()
+    if issued_on <= run.period_end or issued_on > _today():
+        raise ValidationError({"issued_on": _("A notice is dated after the screened period and not in the future.")})
     try:
         deadline = add_months_deadline(issued_on, RECTIFICATION_MONTHS)
     except CalendarNotSeeded as exc:
         raise ValidationError(str(exc)) from exc
-    agency = run.owner_agency
+    agency = Agency.objects.select_for_update().get(pk=run.owner_agency_id)  # one numbering at a time
     taken = NoticeLetter.objects.filter(owner_agency=agency, issued_on__year=issued_on.year).count()
     pending = list(
         ScreeningResult.objects.filter(run=run, category=Category.MULTI, notice__isnull=True)
+        # an enterprise still rectifying under an earlier notice gets no second one for the same cases
+        .exclude(enterprise__notices__state__in=[NoticeLetter.State.OPEN, NoticeLetter.State.SUPERVISED])
         .order_by("enterprise__name", "pk")
         .values_list("pk", "enterprise_id")
     )
@@ -569,7 +575,7 @@ def save_report(*, actor, notice: NoticeLetter, data: dict) -> RectificationRepo
     """Save the officer's working version (a draft): immediate measures may come first and the cause analysis
     later. After a return, the first save starts the next version from the returned one."""
     notice = _officer_notice(actor, notice)
-    if notice.state != NoticeLetter.State.OPEN and not notice.reports.filter(state="returned").exists():
+    if notice.state == NoticeLetter.State.RECTIFIED:
         raise ValidationError(_("This notice is closed; no report can be filed."))
     report = notice.reports.filter(
         state__in=[RectificationReport.State.DRAFT, RectificationReport.State.SUBMITTED]
@@ -753,7 +759,7 @@ def submit_report(*, actor, report: RectificationReport) -> RectificationReport:
 
 def _reviewable(actor, report: RectificationReport) -> RectificationReport:
     _require(actor, "prevention.review_rectificationreport")
-    report = RectificationReport.objects.select_for_update().select_related("notice__enterprise").get(pk=report.pk)
+    report = RectificationReport.objects.select_for_update(of=("self",)).select_related("notice__enterprise").get(pk=report.pk)
     if report.notice.owner_agency_id != actor.agency_id:
         raise PermissionDenied
     if report.state != RectificationReport.State.SUBMITTED:
@@ -774,7 +780,7 @@ def accept_report(*, actor, report: RectificationReport, comment: str = "") -> R
     )
     report.save(update_fields=["state", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
     on_time = report.submitted_at and timezone.localdate(report.submitted_at) <= notice.deadline
-    if notice.state == NoticeLetter.State.OPEN:
+    if notice.state != NoticeLetter.State.RECTIFIED:  # under supervision too: the outcome stays on record
         notice.state = NoticeLetter.State.RECTIFIED
         notice.save(update_fields=["state"])
     LoopEvent.objects.create(
@@ -886,7 +892,7 @@ def request_extension(*, actor, notice: NoticeLetter, requested_date: datetime.d
 def _officer_notice_for_extension(actor, notice):
     if actor.enterprise_id != notice.enterprise_id:
         raise PermissionDenied
-    return NoticeLetter.objects.select_for_update().select_related("enterprise").get(pk=notice.pk)
+    return NoticeLetter.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=notice.pk)
 
 
 @transaction.atomic
@@ -895,12 +901,14 @@ def decide_extension(
 ) -> DeadlineExtension:
     """Grant a new deadline (the requested date unless another is given; moved to a working day) or refuse."""
     _require(actor, "prevention.decide_extension")
-    ext = DeadlineExtension.objects.select_for_update().select_related("notice__enterprise").get(pk=extension.pk)
+    ext = DeadlineExtension.objects.select_for_update(of=("self",)).select_related("notice__enterprise").get(pk=extension.pk)
     notice = NoticeLetter.objects.select_for_update().get(pk=ext.notice_id)
     if notice.owner_agency_id != actor.agency_id:
         raise PermissionDenied
     if ext.state != DeadlineExtension.State.PENDING:
         raise ValidationError(_("This request has already been decided."))
+    if notice.state != NoticeLetter.State.OPEN:
+        raise ValidationError(_("The notice is no longer awaiting rectification; the request lapses."))
     reason = (reason or "").strip()
     if not grant and len(reason) < 4:
         raise ValidationError({"decision_reason": _("State why the request is refused (at least 4 characters).")})
@@ -964,6 +972,7 @@ def _escalate_overdue(today: datetime.date) -> int:
     rows = list(
         NoticeLetter.objects.filter(state=NoticeLetter.State.OPEN, deadline__lt=today)
         .exclude(reports__state=RectificationReport.State.ACCEPTED)
+        .exclude(extensions__state=DeadlineExtension.State.PENDING)  # asked in time: the agency decides first
         .values_list(
             "pk",
             "enterprise_id",
@@ -1008,10 +1017,22 @@ def _escalate_overdue(today: datetime.date) -> int:
         if sector is not None:
             per_agency[sector.pk] += 1
     Outcome.objects.bulk_create(outcomes, ignore_conflicts=True, batch_size=1000)
-    updated = NoticeLetter.objects.filter(pk__in=[r[0] for r in rows], state=NoticeLetter.State.OPEN).update(
+    # The notices this run escalated: those whose supervision it wrote (a run beside it wrote the others).
+    claimed = set(
+        Outcome.objects.filter(kind=Outcome.Kind.KEY_SUPERVISION, created_at=now, notice__isnull=False).values_list(
+            "notice_id", flat=True
+        )
+    )
+    rows = [r for r in rows if r[0] in claimed]
+    updated = NoticeLetter.objects.filter(pk__in=claimed, state=NoticeLetter.State.OPEN).update(
         state=NoticeLetter.State.SUPERVISED
     )
-    LoopEvent.objects.bulk_create(events, batch_size=1000)
+    LoopEvent.objects.bulk_create([e for e in events if e.notice_id in claimed], batch_size=1000)
+    per_agency = defaultdict(int)
+    for _pk, _e, _d, _o, region_path, industry_path in rows:
+        sector = router.sector(region_path, industry_path)
+        if sector is not None:
+            per_agency[sector.pk] += 1
     users = enterprise_users({r[1] for r in rows})
     notify_many(
         [
@@ -1040,10 +1061,17 @@ def _escalate_overdue(today: datetime.date) -> int:
     return updated
 
 
+def review_day(issued_on: datetime.date) -> datetime.date:
+    """The day four months after a notice: the first day whose date four months earlier is not before it (a notice
+    of 31 October is reviewed on 1 March, its window ending on the last day of February)."""
+    day = add_months(issued_on, REVIEW_MONTHS)
+    return day if add_months(day, -REVIEW_MONTHS) >= issued_on else day + datetime.timedelta(days=1)
+
+
 def review_figures(*, region, enterprise_ids, issued_on: datetime.date) -> tuple[dict, dict]:
     """The four-month review's figures: per enterprise its cases in the four months since the notice and in the
     same months a year earlier, its insured employees; and the region's (city) totals for the same window."""
-    now_w = Window(issued_on, add_months(issued_on, REVIEW_MONTHS) - datetime.timedelta(days=1))
+    now_w = Window(issued_on, review_day(issued_on) - datetime.timedelta(days=1))
     prev_w = now_w.shifted_years(-1)
     ids = list(enterprise_ids)
     cur = {r["enterprise_id"]: r["n"] for r in selectors.case_counts(region, now_w, ids)}
@@ -1126,7 +1154,11 @@ def _four_month_reviews(today: datetime.date) -> int:
             if kind == Outcome.Kind.LISTED:
                 listed.append((pk, enterprise_id))
     Outcome.objects.bulk_create(outcomes, ignore_conflicts=True, batch_size=1000)
-    LoopEvent.objects.bulk_create(events, batch_size=1000)
+    claimed = set(  # the reviews this run wrote (a run beside it wrote the others)
+        Outcome.objects.filter(trigger=Outcome.Trigger.FOUR_MONTHS, created_at=now).values_list("notice_id", flat=True)
+    )
+    LoopEvent.objects.bulk_create([e for e in events if e.notice_id in claimed], batch_size=1000)
+    listed = [(pk, e) for pk, e in listed if pk in claimed]
     users = enterprise_users({e for _pk, e in listed})
     notify_many(
         [
@@ -1184,9 +1216,16 @@ def _refer_serious_cases(today: datetime.date) -> int:
                 created_at=now,
             )
         )
-        if sector is not None:
-            per_agency[sector.pk] += 1
     Outcome.objects.bulk_create(outcomes, ignore_conflicts=True, batch_size=2000)
+    # Only the referrals this run wrote are told (a run beside it told the others).
+    claimed = list(
+        Outcome.objects.filter(trigger=Outcome.Trigger.SERIOUS_CASE, created_at=now).values_list(
+            "referred_to_id", flat=True
+        )
+    )
+    for referred_to in claimed:
+        if referred_to is not None:
+            per_agency[referred_to] += 1
     _tell_agencies(
         per_agency,
         lambda n: (
@@ -1195,7 +1234,7 @@ def _refer_serious_cases(today: datetime.date) -> int:
         ),
         reverse("prevention:outcome_list") + "?kind=penalty",
     )
-    return len(outcomes)
+    return len(claimed)
 
 
 # --- 8. reminders ---------------------------------------------------------------------------------------------
@@ -1207,7 +1246,7 @@ def send_reminders(*, today: datetime.date | None = None) -> int:
     has passed. One reminder per notice, kind and deadline (unique), so a second run sends nothing; a notice
     whose report is submitted or accepted owes nothing."""
     today = today or _today()
-    owing = NoticeLetter.objects.filter(state=NoticeLetter.State.OPEN).exclude(
+    owing = NoticeLetter.objects.filter(state__in=[NoticeLetter.State.OPEN, NoticeLetter.State.SUPERVISED]).exclude(
         reports__state__in=[RectificationReport.State.SUBMITTED, RectificationReport.State.ACCEPTED]
     )
     plan = [
@@ -1224,9 +1263,9 @@ def send_reminders(*, today: datetime.date | None = None) -> int:
     now = _now()
     for kind, qs in plan:
         notices = list(
-            qs.exclude(reminders__kind=kind, reminders__deadline=F("deadline")).values_list(
-                "pk", "enterprise_id", "deadline", "number"
-            )
+            qs.exclude(
+                Exists(Reminder.objects.filter(notice=OuterRef("pk"), kind=kind, deadline=OuterRef("deadline")))
+            ).values_list("pk", "enterprise_id", "deadline", "number")
         )
         if not notices:
             continue
@@ -1379,8 +1418,8 @@ def mark_benchmark(*, actor, enterprise: Enterprise, year: int, industry, note: 
     taken = Outcome.objects.filter(
         kind=Outcome.Kind.BENCHMARK, year=year, industry=industry, enterprise__region__path__startswith=region.path
     )
-    if taken.filter(enterprise=enterprise).exists():
-        raise ValidationError(_("This enterprise is already a benchmark for that year."))
+    if Outcome.objects.filter(kind=Outcome.Kind.BENCHMARK, year=year, enterprise=enterprise).exists():
+        raise ValidationError({"enterprise": _("This enterprise is already a benchmark for that year.")})
     if taken.count() >= BENCHMARKS_PER_INDUSTRY[1]:
         raise ValidationError({"industry": _("An industry has at most 4 benchmark enterprises a year.")})
     outcome = Outcome.objects.create(
@@ -1418,10 +1457,13 @@ def draft_bulletin(*, actor, data: dict, case: InjuryCase | None = None) -> Bull
         bulletin.source_case = case
         local = timezone.localtime(case.occurred_at).date()
         bulletin.occurred_in = data.get("occurred_in") or local.replace(day=1)
-        bulletin.region_id = data.get("region").pk if data.get("region") else case.enterprise.region_id
         bulletin.industry_id = case.enterprise.industry_id
         bulletin.accident_type_id = case.accident_type_id
         bulletin.severity = case.severity
+    if bulletin.region_id is None:  # the author's region: the case's own town could point at the enterprise
+        bulletin.region = actor.agency.region
+    if not bulletin.region.path.startswith(actor.agency.region.path):
+        raise ValidationError({"region": _("Choose your own region or a region within it.")})
     if bulletin.occurred_in:
         bulletin.occurred_in = bulletin.occurred_in.replace(day=1)
     _check_deidentified(bulletin, case)
@@ -1435,15 +1477,15 @@ def _check_deidentified(bulletin: Bulletin, case: InjuryCase | None) -> None:
     """Refuse text that names the source case's worker, ID number or enterprise."""
     if case is None:
         return
-    text = " ".join([bulletin.title, bulletin.summary, bulletin.cause_analysis, bulletin.lessons])
+    names = [
+        v for v in (case.worker_name, case.worker_id_number, case.enterprise.name, case.enterprise.credit_code) if v
+    ]
     leaks = [
-        v
-        for v in (case.worker_name, case.worker_id_number, case.enterprise.name, case.enterprise.credit_code)
-        if v and v in text
+        f for f in ("title", "summary", "cause_analysis", "lessons") if any(v in getattr(bulletin, f) for v in names)
     ]
     if leaks:
         raise ValidationError(
-            {"summary": _("The text names the worker or the enterprise; a bulletin must be de-identified.")}
+            {f: _("The text names the worker or the enterprise; a bulletin must be de-identified.") for f in leaks}
         )
 
 
@@ -1463,7 +1505,7 @@ BULLETIN_FIELDS = (
 def update_bulletin(*, actor, bulletin: Bulletin, data: dict) -> Bulletin:
     """Edit a draft or withdrawn bulletin of the actor's agency; the text is checked again for personal data."""
     _require(actor, "prevention.change_bulletin")
-    bulletin = Bulletin.objects.select_for_update().select_related("source_case__enterprise").get(pk=bulletin.pk)
+    bulletin = Bulletin.objects.select_for_update(of=("self",)).select_related("source_case__enterprise").get(pk=bulletin.pk)
     if bulletin.owner_agency_id != actor.agency_id:
         raise PermissionDenied
     if bulletin.published_at is not None and bulletin.withdrawn_at is None:

@@ -611,7 +611,7 @@ def test_a_bulletin_from_a_case_takes_no_personal_data(users, regions, enterpris
     bulletin = services.draft_bulletin(actor=users["staff_a"], data=dict(text), case=case)
     assert (bulletin.occurred_in, bulletin.region, bulletin.industry) == (
         datetime.date(2026, 6, 1),
-        enterprise_a.region,
+        agency_a.region,  # the author's county, not the town of the case (it could point at the enterprise)
         enterprise_a.industry,
     )
     assert bulletin.published_at is None

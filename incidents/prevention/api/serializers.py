@@ -30,7 +30,7 @@ from ..models import (
     ScreeningRule,
     ScreeningRun,
 )
-from ..services import notice_cases, notice_posts
+from ..services import REPORT_FIELDS, notice_cases, notice_posts
 
 # --- screening rules ------------------------------------------------------------------------------------------
 
@@ -451,14 +451,7 @@ class RectificationReportSerializer(serializers.ModelSerializer):
             "enterprise_name",
             "version",
             "state",
-            "immediate_measures",
-            "self_inspection",
-            "case_analyses",
-            "post_measures",
-            "causes_found",
-            "responsible_handled",
-            "people_educated",
-            "measures_in_place",
+            *REPORT_FIELDS,
             "created_by",
             "created_at",
             "updated_at",

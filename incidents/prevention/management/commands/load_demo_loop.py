@@ -77,11 +77,11 @@ class Command(BaseCommand):
 
         # A rolling screening over the last 12 months, its notices issued two weeks ago (or as late as the holiday
         # calendar allows a deadline to be computed), so that the officer has a report to file.
-        rolling = services.run_screening(
-            actor=staff, region=region, kind=ScreeningRun.Kind.ROLLING, window=services.rolling_window(today)
+        issued = self.issue_date(today - datetime.timedelta(days=14))
+        rolling = services.run_screening(  # the 12 months before the day its notices are dated
+            actor=staff, region=region, kind=ScreeningRun.Kind.ROLLING, window=services.rolling_window(issued)
         )
         if not rolling.notices.exists():
-            issued = self.issue_date(today - datetime.timedelta(days=14))
             try:
                 services.issue_notices(actor=staff, run=rolling, issued_on=issued)
             except ValidationError as exc:
