@@ -759,7 +759,11 @@ def submit_report(*, actor, report: RectificationReport) -> RectificationReport:
 
 def _reviewable(actor, report: RectificationReport) -> RectificationReport:
     _require(actor, "prevention.review_rectificationreport")
-    report = RectificationReport.objects.select_for_update(of=("self",)).select_related("notice__enterprise").get(pk=report.pk)
+    report = (
+        RectificationReport.objects.select_for_update(of=("self",))
+        .select_related("notice__enterprise")
+        .get(pk=report.pk)
+    )
     if report.notice.owner_agency_id != actor.agency_id:
         raise PermissionDenied
     if report.state != RectificationReport.State.SUBMITTED:
@@ -901,7 +905,11 @@ def decide_extension(
 ) -> DeadlineExtension:
     """Grant a new deadline (the requested date unless another is given; moved to a working day) or refuse."""
     _require(actor, "prevention.decide_extension")
-    ext = DeadlineExtension.objects.select_for_update(of=("self",)).select_related("notice__enterprise").get(pk=extension.pk)
+    ext = (
+        DeadlineExtension.objects.select_for_update(of=("self",))
+        .select_related("notice__enterprise")
+        .get(pk=extension.pk)
+    )
     notice = NoticeLetter.objects.select_for_update().get(pk=ext.notice_id)
     if notice.owner_agency_id != actor.agency_id:
         raise PermissionDenied
@@ -1505,7 +1513,9 @@ BULLETIN_FIELDS = (
 def update_bulletin(*, actor, bulletin: Bulletin, data: dict) -> Bulletin:
     """Edit a draft or withdrawn bulletin of the actor's agency; the text is checked again for personal data."""
     _require(actor, "prevention.change_bulletin")
-    bulletin = Bulletin.objects.select_for_update(of=("self",)).select_related("source_case__enterprise").get(pk=bulletin.pk)
+    bulletin = (
+        Bulletin.objects.select_for_update(of=("self",)).select_related("source_case__enterprise").get(pk=bulletin.pk)
+    )
     if bulletin.owner_agency_id != actor.agency_id:
         raise PermissionDenied
     if bulletin.published_at is not None and bulletin.withdrawn_at is None:
