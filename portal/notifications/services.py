@@ -32,7 +32,7 @@ def notify_many(rows: list[Notification], *, email: bool = True) -> list[Notific
     """Write many prepared inbox rows at once (jobs) and queue their e-mail copies in batches."""
     created = Notification.objects.bulk_create(rows, batch_size=1000)
     if email:
-        queue_emails([n.pk for n in created])
+        queue_emails([n.pk for n in created if n.recipient.email])
     return created
 
 

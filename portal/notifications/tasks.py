@@ -3,13 +3,13 @@
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 
 @shared_task(
     name="portal.notifications.tasks.send_notification_email",
-    autoretry_for=(OSError,),
+    autoretry_for=(OSError, OperationalError),  # the mail server, or a database busy for a moment
     retry_backoff=True,
     max_retries=5,
 )
@@ -30,7 +30,12 @@ def send_notification_email(notification_id: int) -> bool:
         return True
 
 
-@shared_task(name="portal.notifications.tasks.send_notification_emails", autoretry_for=(OSError,), retry_backoff=True)
+@shared_task(
+    name="portal.notifications.tasks.send_notification_emails",
+    autoretry_for=(OSError, OperationalError),
+    retry_backoff=True,
+    max_retries=5,
+)
 def send_notification_emails(notification_ids: list[int]) -> int:
     """Send a batch of notifications by e-mail (each at most once: see ``send_notification_email``)."""
     return sum(bool(send_notification_email(pk)) for pk in notification_ids)

@@ -704,3 +704,21 @@ def test_the_regions_insured_employees_come_from_the_summary_table_once_it_is_bu
     InsuranceSnapshot.objects.filter(enterprise=half).delete()  # the summary table is not told (no commit here)
     assert from_rows == (0, 350)
     assert selectors.region_totals(regions["a"], Y2025) == (0, 350)  # read from the table, not the rows
+
+
+def test_e_mail_jobs_are_queued_only_for_recipients_with_an_address(
+    users, monkeypatch, django_capture_on_commit_callbacks
+):
+    from portal import jobs
+    from portal.notifications.services import notify_many
+
+    sent = []
+    monkeypatch.setattr(jobs, "send_now", lambda name, args, kwargs: sent.append(args) or True)
+    silent = users["expert"]
+    silent.email = ""
+    silent.save(update_fields=["email"])
+    with django_capture_on_commit_callbacks(execute=True):
+        notify_many([Notification(recipient=u, title="提醒") for u in (users["officer_a"], silent)])
+    assert Notification.objects.filter(title="提醒").count() == 2  # both inboxes
+    [(ids,)] = sent
+    assert ids == [Notification.objects.get(title="提醒", recipient=users["officer_a"]).pk]
