@@ -31,6 +31,35 @@ POSTGRES_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "postgis"}
 BENCH_SUFFIX = "_bench"
 
 
+# --- command line --------------------------------------------------------------------------------------------------
+
+
+def national_data_arguments(parser, *, quick: str, reuse_note: str = "") -> None:
+    """The options every national-scale benchmark shares: the size of the data ``generate_national`` makes, and
+    the database (a throwaway one next to ``--database-url``, or ``--reuse-database`` kept as it is)."""
+    import os
+
+    parser.add_argument("--enterprises", type=int, default=1_000_000, help="default 1,000,000 (--quick 20,000)")
+    parser.add_argument("--cases", type=int, default=10_000_000, help="default 10,000,000 (--quick 200,000)")
+    parser.add_argument("--years", type=int, default=9)
+    parser.add_argument(
+        "--region", default=None, help="generate in this region only (default: the whole country; --quick 330000)"
+    )
+    parser.add_argument("--quick", action="store_true", help=quick)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL"),
+        help="PostgreSQL URL: the benchmark creates and drops <name>_bench next to it (default $DATABASE_URL, "
+        "else a throwaway SQLite file)",
+    )
+    parser.add_argument(
+        "--reuse-database",
+        metavar="URL",
+        help="use this database as it is (generating only if it holds no generated data) and never drop it"
+        + (f"; {reuse_note}" if reuse_note else ""),
+    )
+
+
 # --- running on a database --------------------------------------------------------------------------------------
 
 

@@ -50,6 +50,7 @@ from _common import (
     format_table,
     gunicorn,
     misestimates,
+    national_data_arguments,
     percentile,
     run_on_database,
     section,
@@ -700,25 +701,11 @@ def _verdict(ok: bool, text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--enterprises", type=int, default=1_000_000, help="default 1,000,000 (--quick 20,000)")
-    parser.add_argument("--cases", type=int, default=10_000_000, help="default 10,000,000 (--quick 200,000)")
-    parser.add_argument("--years", type=int, default=9)
-    parser.add_argument(
-        "--region", default=None, help="generate in this region only (default: the whole country; --quick 330000)"
-    )
-    parser.add_argument("--quick", action="store_true", help="20k enterprises, 200k cases, short segments: ~1 min")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL"),
-        help="PostgreSQL URL: the benchmark creates and drops <name>_bench next to it. Default: $DATABASE_URL, "
-        "else a throwaway SQLite file.",
-    )
-    parser.add_argument(
-        "--reuse-database",
-        metavar="URL",
-        help="use this database as it is (generating only if it holds no generated data) and never drop it: "
-        "for measuring again at full scale without waiting for the data (its cases must be encrypted with "
-        "$FIELD_ENCRYPTION_KEY, or the development key if unset)",
+    national_data_arguments(
+        parser,
+        quick="20k enterprises, 200k cases, short segments: ~1 min",
+        reuse_note="for measuring again at full scale without waiting for the data (its cases must be encrypted "
+        "with $FIELD_ENCRYPTION_KEY, or the development key if unset)",
     )
     parser.add_argument("--seconds", type=float, default=None, help="per URL and round (default 8; --quick 2)")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 2; --quick 1)")

@@ -57,6 +57,7 @@ from _common import (
     gunicorn,
     measure,
     misestimates,
+    national_data_arguments,
     percentile,
     run_on_database,
     section,
@@ -996,21 +997,8 @@ def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--enterprises", type=int, default=1_000_000, help="default 1,000,000 (--quick 20,000)")
-    parser.add_argument("--cases", type=int, default=10_000_000, help="default 10,000,000 (--quick 200,000)")
-    parser.add_argument("--years", type=int, default=9)
-    parser.add_argument("--region", default=None, help="generate in this region only (default: all; --quick 330000)")
-    parser.add_argument("--quick", action="store_true", help="20k enterprises, 200k cases, short segments")
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("DATABASE_URL"),
-        help="PostgreSQL URL: the benchmark creates and drops <name>_bench next to it (default $DATABASE_URL)",
-    )
-    parser.add_argument(
-        "--reuse-database",
-        metavar="URL",
-        help="use this database as it is (generating only if it holds no generated data; the summary tables are "
-        "rebuilt) and never drop it",
+    national_data_arguments(
+        parser, quick="20k enterprises, 200k cases, short segments", reuse_note="the summary tables are rebuilt"
     )
     parser.add_argument(
         "--requests-only",
