@@ -15,12 +15,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.permissions import ScopedQuerySet
+from portal.permissions import AGENCY_ROLE_NAMES, ScopedQuerySet
 
 # --- screening rules ------------------------------------------------------------------------------------------
 
@@ -221,7 +221,7 @@ class ScreeningRun(models.Model):
         """Agencies see runs of their region subtree, and published runs whose publication scope contains them;
         an officer sees the runs that list their enterprise."""
         role = getattr(user, "role", None)
-        if role in {"agency_staff", "agency_admin", "secretariat"} and user.agency_id:
+        if role in AGENCY_ROLE_NAMES and user.agency_id:
             region = user.agency.region
             above = region.ancestor_paths()
             published = Q(published_to__path__in=[region.path, *above]) | Q(published_to__path__startswith=region.path)
@@ -297,7 +297,7 @@ class ScreeningResult(models.Model):
         role = getattr(user, "role", None)
         if role == "safety_officer" and user.enterprise_id:
             return qs.filter(enterprise_id=user.enterprise_id)
-        if role in {"agency_staff", "agency_admin", "secretariat"} and user.agency_id:
+        if role in AGENCY_ROLE_NAMES and user.agency_id:
             region = user.agency.region
             path = region.path
             runs = ScreeningRun.objects.visible_to(user).values("pk")
@@ -349,9 +349,37 @@ class ScreeningPost(models.Model):
 # --- notice letters ------------------------------------------------------------------------------------------
 
 
+DUE_SOON_DAYS = 7  # "deadline within 7 days": the to-dos, the list's filter, the week reminder and the tables
+
+
 class NoticeQuerySet(ScopedQuerySet):
+    """The states a notice waits in, defined once for the to-dos, the list's filter and the reminders."""
+
     def open(self):
         return self.filter(state=NoticeLetter.State.OPEN)
+
+    def owing(self):
+        """Notices whose enterprise still owes a report: open or under supervision, nothing submitted or
+        accepted."""
+        return self.filter(state__in=[NoticeLetter.State.OPEN, NoticeLetter.State.SUPERVISED]).exclude(
+            reports__state__in=[RectificationReport.State.SUBMITTED, RectificationReport.State.ACCEPTED]
+        )
+
+    def due_soon(self, today: datetime.date):
+        return self.filter(deadline__gte=today, deadline__lte=today + datetime.timedelta(days=DUE_SOON_DAYS))
+
+    def overdue(self, today: datetime.date):
+        return self.filter(deadline__lt=today)
+
+    def report_to_review(self):
+        return self.filter(
+            Exists(RectificationReport.objects.filter(notice=OuterRef("pk"), state=RectificationReport.State.SUBMITTED))
+        )
+
+    def extension_to_decide(self):
+        return self.filter(
+            Exists(DeadlineExtension.objects.filter(notice=OuterRef("pk"), state=DeadlineExtension.State.PENDING))
+        )
 
 
 class NoticeLetter(models.Model):

@@ -30,6 +30,7 @@ from portal.reference.models import SCOPE_TIERS, CalendarNotSeeded, Region, add_
 
 from . import selectors
 from .models import (
+    DUE_SOON_DAYS,
     Bulletin,
     CaseWarning,
     Category,
@@ -1254,14 +1255,13 @@ def send_reminders(*, today: datetime.date | None = None) -> int:
     has passed. One reminder per notice, kind and deadline (unique), so a second run sends nothing; a notice
     whose report is submitted or accepted owes nothing."""
     today = today or _today()
-    owing = NoticeLetter.objects.filter(state__in=[NoticeLetter.State.OPEN, NoticeLetter.State.SUPERVISED]).exclude(
-        reports__state__in=[RectificationReport.State.SUBMITTED, RectificationReport.State.ACCEPTED]
-    )
+    owing = NoticeLetter.objects.owing()
     plan = [
         (
             Reminder.Kind.WEEK,
             owing.filter(
-                deadline__gt=today + datetime.timedelta(days=1), deadline__lte=today + datetime.timedelta(days=7)
+                deadline__gt=today + datetime.timedelta(days=1),
+                deadline__lte=today + datetime.timedelta(days=DUE_SOON_DAYS),
             ),
         ),
         (Reminder.Kind.DAY, owing.filter(deadline=today + datetime.timedelta(days=1))),

@@ -722,3 +722,20 @@ def test_e_mail_jobs_are_queued_only_for_recipients_with_an_address(
     assert Notification.objects.filter(title="提醒").count() == 2  # both inboxes
     [(ids,)] = sent
     assert ids == [Notification.objects.get(title="提醒", recipient=users["officer_a"]).pk]
+
+
+def test_an_enterprise_under_supervision_still_sees_and_is_reminded_of_the_report_it_owes(
+    loop, users, enterprise_a, agency_a
+):
+    from incidents.prevention.todo import prevention_todos
+
+    notice = noticed(loop, enterprise_a, agency_a, issued_on=datetime.date(2026, 9, 1))  # deadline 2026-10-08
+    services.escalate(today=datetime.date(2026, 10, 9))
+    notice.refresh_from_db()
+    assert notice.state == "supervised"
+    [todo] = [t for t in prevention_todos(users["officer_a"]) if t.url == notice.get_absolute_url()]
+    assert todo.level == "danger"
+    assert services.send_reminders(today=datetime.date(2026, 10, 10)) == 1  # the overdue reminder
+    report = services.save_report(actor=loop["officer"], notice=notice, data=complete(notice))
+    services.submit_report(actor=loop["officer"], report=report)
+    assert not [t for t in prevention_todos(users["officer_a"]) if t.url == notice.get_absolute_url()]

@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..models import DeadlineExtension, NoticeLetter, RectificationReport
-
-SOON_DAYS = 7  # "deadline within 7 days", as the to-dos and reminders count
+from ..models import NoticeLetter
 
 
 class NoticeLetterFilterSet(django_filters.FilterSet):
@@ -53,14 +50,9 @@ class NoticeLetterFilterSet(django_filters.FilterSet):
         if user is not None and getattr(user, "agency_id", None):
             queryset = queryset.filter(owner_agency_id=user.agency_id)
         if value == "review":
-            submitted = RectificationReport.objects.filter(
-                notice=OuterRef("pk"), state=RectificationReport.State.SUBMITTED
-            )
-            return queryset.filter(Exists(submitted))
+            return queryset.report_to_review()
         if value == "extension":
-            pending = DeadlineExtension.objects.filter(notice=OuterRef("pk"), state=DeadlineExtension.State.PENDING)
-            return queryset.filter(Exists(pending))
-        open_ = queryset.filter(state=NoticeLetter.State.OPEN)
+            return queryset.extension_to_decide()
         if value == "soon":
-            return open_.filter(deadline__gte=today, deadline__lte=today + datetime.timedelta(days=SOON_DAYS))
-        return open_.filter(deadline__lt=today)
+            return queryset.open().due_soon(today)
+        return queryset.open().overdue(today)

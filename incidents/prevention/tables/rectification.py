@@ -9,9 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ..models import NoticeLetter, RectificationReport
-
-SOON_DAYS = 7
+from ..models import DUE_SOON_DAYS, NoticeLetter, RectificationReport
 
 
 class NoticeLetterTable(tables.Table):
@@ -44,7 +42,7 @@ class NoticeLetterTable(tables.Table):
                 text,
                 _("overdue"),
             )
-        if value <= today + datetime.timedelta(days=SOON_DAYS):
+        if value <= today + datetime.timedelta(days=DUE_SOON_DAYS):
             return format_html(
                 '<span class="text-warning-emphasis fw-semibold" data-testid="deadline-soon">{} '
                 '<span class="badge text-bg-warning">{}</span></span>',

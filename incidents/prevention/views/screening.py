@@ -119,7 +119,7 @@ class PreventionHomeView(generic.PortalPermissionMixin, TemplateView):
         region = user.agency.region
         today = timezone.localdate()
         year_start = selectors.day_start(datetime.date(today.year, 1, 1))
-        notices = NoticeLetter.objects.visible_to(user).filter(state=NoticeLetter.State.OPEN)
+        notices = NoticeLetter.objects.visible_to(user).open()
         by_kind = dict(
             Outcome.objects.visible_to(user)
             .filter(created_at__gte=year_start)
@@ -134,7 +134,7 @@ class PreventionHomeView(generic.PortalPermissionMixin, TemplateView):
             "draft": ScreeningRule.objects.filter(region=region, state=ScreeningRule.State.DRAFT).first(),
             "runs": list(ScreeningRun.objects.visible_to(user).select_related("region", "rule")[:5]),
             "open_notices": notices.count(),
-            "overdue_notices": notices.filter(deadline__lt=today).count(),
+            "overdue_notices": notices.overdue(today).count(),
             "reports_waiting": RectificationReport.objects.visible_to(user)
             .filter(state=RectificationReport.State.SUBMITTED)
             .count(),
