@@ -10,6 +10,7 @@ class EnterprisesConfig(AppConfig):
         from portal import imports
 
         from . import signals  # noqa: F401
-        from .imports import EnterpriseImport
+        from .imports import ConstructionProjectImport, EnterpriseImport
 
         imports.register(EnterpriseImport())
+        imports.register(ConstructionProjectImport())

@@ -4,7 +4,9 @@ from django.utils.translation import gettext_lazy as _
 from portal.forms import StyledFormMixin
 from portal.reference.models import Industry, Region
 
-from .models import Enterprise, InsuranceSnapshot
+from .models import ConstructionProject, Enterprise, InsuranceSnapshot
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class EnterpriseForm(StyledFormMixin, forms.ModelForm):
@@ -57,3 +59,37 @@ class InsuranceSnapshotForm(StyledFormMixin, forms.ModelForm):
             clash = clash.exclude(pk=self.instance.pk)
         if year and quarter and clash.exists():
             self.add_error("quarter", _("This quarter has already been recorded for the enterprise."))
+
+
+class ConstructionProjectForm(StyledFormMixin, forms.ModelForm):
+    """Enterprises the user sees, sites in the user's region (the service checks both again). The general contractor
+    is fixed once recorded, as in the API."""
+
+    class Meta:
+        model = ConstructionProject
+        fields = [
+            "enterprise",
+            "name",
+            "permit_number",
+            "sector",
+            "region",
+            "contract_value",
+            "workers",
+            "started_on",
+            "planned_end",
+            "insured_on",
+            "insured_workers",
+            "premium",
+        ]
+        widgets = {"started_on": DATE, "planned_end": DATE, "insured_on": DATE}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["enterprise"].queryset = Enterprise.objects.visible_to(user).only("id", "name")
+        if self.instance.pk:
+            self.fields["enterprise"].disabled = True
+        regions = Region.objects.filter(is_active=True, level__in=["county", "town", "zone"])
+        if user.region is not None:
+            regions = regions.subtree(user.region)
+        self.fields["region"].queryset = regions.order_by("path")
+        self.fields["region"].label_from_instance = lambda r: f"{r.code} {r.name}"

@@ -9,6 +9,7 @@ from django.db import connection, models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.locks import DataKind, Facet
 from portal.permissions import ScopedQuerySet
 from portal.reference.models import (
     SCOPE_TIERS,
@@ -285,6 +286,8 @@ class InsuranceSnapshot(EnterpriseRecord):
         _("fund payout (yuan)"), max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
     )
 
+    quarter_facets = (Facet(DataKind.INSURANCE, quarter_fields=("year", "quarter")),)
+
     class Meta:
         verbose_name = _("insurance snapshot")
         verbose_name_plural = _("insurance snapshots")
@@ -307,3 +310,102 @@ class InsuranceSnapshot(EnterpriseRecord):
     def payout_ratio(self):
         """支缴率: fund payout / premium paid (None without premium)."""
         return None if not self.premium_paid else self.fund_payout / self.premium_paid
+
+
+class ProjectSector(models.TextChoices):
+    HOUSING = "housing", _("Housing and municipal works")
+    TRANSPORT = "transport", _("Transport")
+    WATER = "water", _("Water conservancy")
+    OTHER = "other", _("Other")
+
+
+class ConstructionProject(EnterpriseRecord):
+    """A construction project and its per-project work-injury insurance (建筑业按项目参加工伤保险), recorded by 住建 or
+    交通运输: the general contractor, the site, the start date and, once insured, the policy's date, workers and
+    premium. The quarterly exchange reports the share of the quarter's new projects that are insured."""
+
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name=_("general contractor"),
+        on_delete=models.PROTECT,
+        related_name="construction_projects",
+    )
+    name = models.CharField(_("project name"), max_length=200)
+    permit_number = models.CharField(
+        _("permit number"), max_length=60, unique=True, help_text=_("The construction permit or project code.")
+    )
+    sector = models.CharField(_("sector"), max_length=10, choices=ProjectSector.choices)
+    region = models.ForeignKey(
+        "reference.Region", verbose_name=_("site region"), on_delete=models.PROTECT, related_name="+"
+    )
+    contract_value = models.DecimalField(
+        _("contract value (10,000 yuan)"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    workers = models.PositiveIntegerField(_("workers"))
+    started_on = models.DateField(_("start date"))
+    planned_end = models.DateField(_("planned completion"), null=True, blank=True)
+    insured_on = models.DateField(
+        _("insured on"), null=True, blank=True, help_text=_("Empty while the project is not insured.")
+    )
+    insured_workers = models.PositiveIntegerField(_("insured workers"), null=True, blank=True)
+    premium = models.DecimalField(
+        _("premium (yuan)"), max_digits=14, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+
+    scope_region = "region"
+    quarter_facets = (Facet(DataKind.PROJECT_INSURANCE, "started_on"),)
+
+    class Meta:
+        verbose_name = _("construction project")
+        verbose_name_plural = _("construction projects")
+        ordering = ["-started_on", "-id"]
+        indexes = [models.Index(fields=["region", "started_on"]), models.Index(fields=["enterprise", "started_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_end__isnull=True) | models.Q(planned_end__gte=models.F("started_on")),
+                name="project_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(insured_on__isnull=True) | models.Q(insured_workers__isnull=False),
+                name="project_insured_has_workers",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("enterprises:constructionproject_detail", args=[self.pk])
+
+    @property
+    def is_insured(self) -> bool:
+        return self.insured_on is not None
+
+    def clean(self):
+        super().clean()
+        errors = project_errors(
+            region=self.region if self.region_id else None,
+            started_on=self.started_on,
+            planned_end=self.planned_end,
+            insured_on=self.insured_on,
+            insured_workers=self.insured_workers,
+            workers=self.workers,
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+def project_errors(*, region, started_on, planned_end, insured_on, insured_workers, workers) -> dict:
+    """Field errors of a construction project's cross-field rules (form, API and import share them)."""
+    errors = {}
+    if region is not None and region.level not in ("county", "town", "zone"):
+        errors["region"] = [_("Choose a county, a town or street, or a user-defined zone.")]
+    if started_on and planned_end and planned_end < started_on:
+        errors["planned_end"] = [_("The planned completion must not be before the start.")]
+    if insured_on and insured_workers is None:
+        errors["insured_workers"] = [_("Give the number of insured workers of an insured project.")]
+    if insured_workers is not None and insured_on is None:
+        errors["insured_on"] = [_("Give the date the project was insured.")]
+    if insured_workers is not None and workers is not None and insured_workers > workers:
+        errors["insured_workers"] = [_("More insured workers than workers on the project.")]
+    return errors

@@ -1,7 +1,7 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from .models import Enterprise
+from .models import ConstructionProject, Enterprise
 
 
 class EnterpriseTable(tables.Table):
@@ -13,4 +13,27 @@ class EnterpriseTable(tables.Table):
     class Meta:
         model = Enterprise
         fields = ["name", "credit_code", "region", "industry", "scale", "status", "owner_agency"]
+        attrs = {"class": "table table-sm table-hover align-middle"}
+
+
+class ConstructionProjectTable(tables.Table):
+    name = tables.Column(linkify=True)
+    enterprise = tables.Column(order_by=("enterprise__name",))
+    region = tables.Column(order_by=("region__path",))
+    started_on = tables.DateColumn(format="Y-m-d")
+    insured_on = tables.DateColumn(format="Y-m-d")
+
+    class Meta:
+        model = ConstructionProject
+        fields = [
+            "name",
+            "permit_number",
+            "enterprise",
+            "region",
+            "sector",
+            "started_on",
+            "workers",
+            "insured_on",
+            "insured_workers",
+        ]
         attrs = {"class": "table table-sm table-hover align-middle"}

@@ -1,15 +1,19 @@
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from portal import views as generic
 from portal.exports import Column, display
-from portal.permissions import get_visible_or_404
+from portal.permissions import get_visible_or_404, may_record
 from portal.services import create_object
 
-from .filters import EnterpriseFilterSet
-from .forms import EnterpriseForm, InsuranceSnapshotForm
-from .models import Enterprise, InsuranceSnapshot
-from .tables import EnterpriseTable
+from . import services
+from .filters import ConstructionProjectFilterSet, EnterpriseFilterSet
+from .forms import ConstructionProjectForm, EnterpriseForm, InsuranceSnapshotForm
+from .models import ConstructionProject, Enterprise, InsuranceSnapshot
+from .tables import ConstructionProjectTable, EnterpriseTable
 
 
 class EnterpriseListView(generic.ScopedListView):
@@ -68,6 +72,10 @@ class EnterpriseDetailView(generic.ScopedDetailView):
             SafetyAccident.objects.visible_to(user).filter(enterprise=self.object).select_related("accident_type")[:50]
         )
         ctx["can_add_snapshot"] = user.has_perm("enterprises.add_insurancesnapshot") and user.is_agency_user
+        ctx["projects"] = (
+            ConstructionProject.objects.visible_to(user).filter(enterprise=self.object).select_related("region")[:50]
+        )
+        ctx["can_add_project"] = may_record(user, ConstructionProject)
         from incidents.prevention.models import NoticeLetter, Outcome
 
         ctx["notices"] = NoticeLetter.objects.visible_to(user).filter(enterprise=self.object)[:20]
@@ -146,3 +154,91 @@ class InsuranceSnapshotDeleteView(generic.ScopedDeleteView):
 
     def get_success_url(self):
         return self.object.enterprise.get_absolute_url()
+
+
+# --- construction projects (按项目参保) ----------------------------------------------------------------------------
+
+
+class ConstructionProjectListView(generic.ScopedListView):
+    model = ConstructionProject
+    table_class = ConstructionProjectTable
+    filterset_class = ConstructionProjectFilterSet
+    export_columns = [
+        Column(_("permit number"), lambda p: p.permit_number),
+        Column(_("project name"), lambda p: p.name),
+        Column(_("unified social credit code"), lambda p: p.enterprise.credit_code),
+        Column(_("general contractor"), lambda p: p.enterprise.name),
+        Column(_("site region code"), lambda p: p.region.code),
+        Column(_("site region"), lambda p: p.region.name),
+        Column(_("sector"), display("sector")),
+        Column(_("contract value (10,000 yuan)"), lambda p: p.contract_value),
+        Column(_("workers"), lambda p: p.workers),
+        Column(_("start date"), lambda p: p.started_on),
+        Column(_("planned completion"), lambda p: p.planned_end),
+        Column(_("insured on"), lambda p: p.insured_on),
+        Column(_("insured workers"), lambda p: p.insured_workers),
+        Column(_("premium (yuan)"), lambda p: p.premium),
+        Column(_("owning agency"), lambda p: p.owner_agency.name),
+    ]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("enterprise", "region", "owner_agency")
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        if may_record(self.request.user, ConstructionProject):
+            ctx["add_url"] = reverse("enterprises:constructionproject_add")
+        return ctx
+
+
+class ConstructionProjectDetailView(generic.ScopedDetailView):
+    model = ConstructionProject
+    template_name = "enterprises/constructionproject_detail.html"
+
+    def get_queryset(self):
+        return ConstructionProject.objects.select_related("enterprise", "region", "owner_agency")
+
+
+class ConstructionProjectCreateView(generic.ScopedCreateView):
+    """Only 住建, 交通运输 and 水利 agencies record projects (others get 403 before the form)."""
+
+    model = ConstructionProject
+    form_class = ConstructionProjectForm
+
+    def has_permission(self):
+        return super().has_permission() and may_record(self.request.user, ConstructionProject)
+
+    def get_initial(self):
+        initial = super().get_initial()
+        enterprise = self.request.GET.get("enterprise", "")
+        if enterprise.isdigit():  # "record a project" from an enterprise's page; the form's choices are scoped
+            initial["enterprise"] = int(enterprise)
+        return initial
+
+    def create(self, form):
+        return services.record_construction_project(actor=self.request.user, data=form.cleaned_data)
+
+    def get_success_url(self):
+        return self.object.get_absolute_url()
+
+
+class ConstructionProjectUpdateView(generic.ScopedUpdateView):
+    model = ConstructionProject
+    form_class = ConstructionProjectForm
+
+    def form_valid(self, form):
+        original = ConstructionProject.objects.get(pk=self.object.pk)
+        try:
+            self.object = services.update_construction_project(
+                actor=self.request.user, instance=original, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect(self.object)
+
+
+class ConstructionProjectDeleteView(generic.ScopedDeleteView):
+    model = ConstructionProject
+    success_url = reverse_lazy("enterprises:constructionproject_list")

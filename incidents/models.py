@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import TieredRecord, tier_indexes
 from portal.crypto import EncryptedTextField, blind_index, mask_id_number, mask_name
+from portal.locks import DataKind, Facet
 from portal.permissions import ScopedQuerySet
 from portal.reference.models import (
     AccidentGradeLevel,
@@ -134,6 +135,12 @@ class InjuryCase(WorkerCase):
     )
 
     objects = InjuryCaseQuerySet.as_manager()
+    # What the quarterly exchange locks once 人社 confirms a quarter: the case by the quarter it happened in, its
+    # recognition (date, grade, payout) by the quarter it was recognised in.
+    quarter_facets = (
+        Facet(DataKind.INJURY_CASES, "occurred_at"),
+        Facet(DataKind.RECOGNITIONS, "recognized_on", fields=("recognized_on", "disability_grade", "fund_payout")),
+    )
 
     class Meta:
         verbose_name = _("work-injury case")
@@ -213,6 +220,7 @@ class OccupationalDiseaseCase(WorkerCase):
     diagnosing_institution = models.CharField(_("diagnosing institution"), max_length=100, blank=True)
 
     objects = CaseQuerySet.as_manager()
+    quarter_facets = (Facet(DataKind.DISEASE_CASES, "diagnosed_on"),)
     audit_masks = {**WorkerCase.audit_masks, "diagnosis": lambda v: "***"}
     personal_fields = ("worker_name", "worker_id_number", "diagnosis")
 
@@ -297,6 +305,8 @@ class SafetyAccident(TieredRecord):
     injury_cases = models.ManyToManyField(
         InjuryCase, verbose_name=_("work-injury cases"), blank=True, related_name="safety_accidents"
     )
+
+    quarter_facets = (Facet(DataKind.SAFETY_ACCIDENTS, "occurred_at"),)
 
     class Meta:
         verbose_name = _("safety accident")

@@ -76,6 +76,7 @@ class ModelCleanSerializer(serializers.ModelSerializer):
             for field in model._meta.concrete_fields:
                 if field.name not in attrs:
                     setattr(instance, field.attname, getattr(self.instance, field.attname))
+            instance._state.adding = False  # the stored row: its own unique values are not a clash
         for name, value in self.context.get("server_fields", {}).items():
             setattr(instance, name, value)
         try:

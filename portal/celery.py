@@ -34,6 +34,11 @@ app.conf.beat_schedule = {
     "escalate": {"task": "prevention.escalate", "schedule": crontab(hour=3, minute=30)},
     # 08:00 daily: reminders to enterprises that still owe a rectification report.
     "rectification-reminders": {"task": "prevention.send_reminders", "schedule": crontab(hour=8, minute=0)},
+    # 04:00 daily (after the statistics rebuild): the quarterly exchange report of each region whose deadline for
+    # the last quarter has passed, once.
+    "exchange-reports": {"task": "exchange.scheduled_reports", "schedule": crontab(hour=4, minute=0)},
+    # 08:30 daily: reminders to agencies that have not confirmed the last quarter (5 days before, and once late).
+    "exchange-reminders": {"task": "exchange.send_reminders", "schedule": crontab(hour=8, minute=30)},
 }
 
 

@@ -27,6 +27,14 @@ def _shell(request):
             nav.append({"label": _("Statistics"), "url": reverse("analysis:enterprise"), "icon": "bar-chart-line"})
         if user.has_perm("enterprises.view_enterprise"):
             nav.append({"label": _("Enterprises"), "url": reverse("enterprises:enterprise_list"), "icon": "building"})
+        if user.has_perm("enterprises.view_constructionproject"):
+            nav.append(
+                {
+                    "label": _("Construction projects"),
+                    "url": reverse("enterprises:constructionproject_list"),
+                    "icon": "cone-striped",
+                }
+            )
         for perm, label, url, icon in (
             ("incidents.view_injurycase", _("Work-injury cases"), "incidents:injurycase_list", "bandaid"),
             (
@@ -52,6 +60,8 @@ def _shell(request):
             nav.append(
                 {"label": _("Notice letters"), "url": reverse("prevention:noticeletter_list"), "icon": "megaphone"}
             )
+        if user.has_perm("exchange.view_confirmation") and user.agency_id:
+            nav.append({"label": _("Data exchange"), "url": reverse("exchange:index"), "icon": "arrow-left-right"})
         nav.append(
             {"label": _("Case library"), "url": reverse("prevention:bulletin_public_list"), "icon": "journal-text"}
         )

@@ -1,6 +1,7 @@
 """Form helpers shared by every module."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.forms.widgets import NullBooleanSelect
 from django.utils.html import format_html
@@ -32,6 +33,16 @@ def style_fields(form, *, mark_errors: bool = True) -> None:
         widget.attrs["class"] = " ".join(classes)
         if type(widget) in (forms.Select, NullBooleanSelect):
             widget.__class__ = FastSelect if type(widget) is forms.Select else FastNullBooleanSelect
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError back on the form: a field's messages on the field, the rest above it."""
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.message_dict.items():
+            form.add_error(key if key in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+    style_fields(form)
 
 
 class FastSelectMixin:

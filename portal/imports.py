@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
-from portal import audit, bulk, crypto
+from portal import audit, bulk, crypto, locks
 from portal.models import AuditEvent
 
 MAX_ERRORS = 500
@@ -400,6 +400,8 @@ def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int,
             parsed.append((number, values))
     keys = [spec.key(values) for _n, values in parsed]
     existing = spec.existing(actor, keys, ctx)
+    owners = {actor.agency_id, *(getattr(i, "owner_agency_id", None) for i in existing.values())}
+    lock = locks.Checker(spec.model, owners)  # the quarters the owners confirmed for the exchange
     seen = {}
     for (number, values), key in zip(parsed, keys, strict=True):
         if key in seen:
@@ -421,6 +423,15 @@ def _validate(spec: ImportSpec, actor, headers: list[str], rows: list[tuple[int,
             spec.derive_new(row_values, ctx)
         spec.derive(row_values)
         errors = spec.row_errors(row_values)
+        if lock.locked:
+            if current is None:
+                errors.update(lock.errors(owner_id=locks.owner_of(row_values), before=None, after=row_values))
+            else:
+                old, new = _audit_values(rules, before), _audit_values(rules, row_values)
+                changed = [k for k, v in new.items() if k != "updated_at" and old.get(k) != v]
+                if changed:
+                    owner = current.owner_agency_id
+                    errors.update(lock.errors(owner_id=owner, before=before, after=row_values, changed=changed))
         if current is None:
             for name, _label in rules.required:
                 if row_values.get(name) in (None, "") and name not in errors:
@@ -455,8 +466,32 @@ def commit(spec: ImportSpec, actor, result: Validation, *, batch=None) -> dict:
     """Write every row of a validated file (nothing if it has errors), with one audit record per changed row."""
     if result.errors:
         raise ValidationError(_("The file has errors; nothing was imported."))
+    _check_locks(spec, actor, result)
     with _gc_paused():
         return _commit(spec, actor, result, batch)
+
+
+def _check_locks(spec: ImportSpec, actor, result: Validation) -> None:
+    """At confirmation: refuse the whole file if a quarter it writes into was confirmed since it was checked."""
+    items = [i for i in result.items if i.action != "unchanged"]
+    owners = {actor.agency_id, *(getattr(i.instance, "owner_agency_id", None) for i in items)}
+    lock = locks.Checker(spec.model, owners)
+    if not lock.locked:
+        return
+    kept = iter(result.prepared_changes or ())  # rows kept from the preview: their audit values (JSON)
+    for item in items:
+        if item.action == "create":
+            values = item.values
+            if result.prepared is not None:
+                values = {name: new for name, (_old, new) in json.loads(next(kept)).items()}
+            errors = lock.errors(owner_id=locks.owner_of(values), before=None, after=values)
+        else:
+            before = {**item.values, **{name: old for name, (old, _new) in item.changes.items()}}
+            owner = item.instance.owner_agency_id
+            errors = lock.errors(owner_id=owner, before=before, after=item.values, changed=list(item.changes))
+        for name, messages in errors.items():
+            column = next((str(c.header) for c in spec.columns if c.field == name), "")
+            raise ValidationError(row_error(item.row, column, " ".join(messages)))
 
 
 def _commit(spec: ImportSpec, actor, result: Validation, batch) -> dict:

@@ -23,6 +23,10 @@ class AuditVerb(models.TextChoices):
     EXPORT = "export", _("Exported")
     UNMASK = "unmask", _("Personal data shown")
     IMPORT = "import", _("Imported")
+    CONFIRM = "confirm", _("Confirmed")
+    REOPEN = "reopen", _("Reopened")
+    REMIND = "remind", _("Reminded")
+    DOWNLOAD = "download", _("Downloaded")
 
 
 class AuditEventQuerySet(ScopedQuerySet):

@@ -56,6 +56,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab import rl_config
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -894,6 +895,38 @@ class PdfDocument:
             )
             table.setStyle(TableStyle(cmds))
             return [table, Spacer(1, 4 * mm)]
+
+        self._ops.append(op)
+        return self
+
+    def drawing(
+        self,
+        drawing: Flowable | Callable[[float], Flowable | None],
+        *,
+        texts: Iterable[Any] = (),
+        font: str = SANS,
+        align: Literal["left", "center", "right"] = "center",
+    ) -> PdfDocument:
+        """A graphic such as a ``reportlab.graphics`` Drawing (a chart): the flowable itself, or a function of the
+        text width (points) that makes it at build time, so it fits the page and its labels are in the language
+        active then (None: nothing). ``texts``: the text it draws in ``font`` (for :meth:`font_text`).
+
+        A Drawing starts in ``font`` unless it names another (``initialFontName``; reportlab would start it in
+        Helvetica, a standard font that is not embedded). Its strings and chart labels name their own fonts
+        (``fontName``, Helvetica by default): give them one of the fonts here, for Chinese text to show and every
+        font to be embedded."""
+        if align not in ("left", "center", "right"):
+            raise ValueError("align must be left, center or right")
+        self._uses(font, *texts)
+
+        def op(styles: dict[str, ParagraphStyle], width: float) -> list[Flowable]:
+            item = drawing(width) if callable(drawing) and not isinstance(drawing, Flowable) else drawing
+            if item is None:
+                return []
+            if isinstance(item, Drawing) and getattr(item, "initialFontName", None) is None:
+                item.initialFontName = font
+            item.hAlign = align.upper()
+            return [item, Spacer(1, 4 * mm)]
 
         self._ops.append(op)
         return self

@@ -56,7 +56,7 @@ _EDIT_REFERENCE = {
 _ALL_USERS = {"notifications.view_notification"} | _READ_REFERENCE
 _ENTERPRISE_RW = {
     f"enterprises.{action}_{model}"
-    for model in ("enterprise", "insurancesnapshot")
+    for model in ("enterprise", "insurancesnapshot", "constructionproject")
     for action in ("view", "add", "change", "delete")
 }
 _INCIDENT_MODELS = ("injurycase", "occupationaldiseasecase", "safetyaccident")
@@ -93,15 +93,32 @@ _PREVENTION_OFFICER = _PREVENTION_READ - {"prevention.view_screeningrule"} | {
     "prevention.request_extension",
 }
 
+# The quarterly exchange (portal.exchange): every member agency reads what it owes, confirms its quarters and
+# downloads the reports; the secretariat sets the obligations, reopens quarters and builds reports on demand.
+_EXCHANGE_AGENCY = {
+    "exchange.view_obligation",
+    "exchange.view_confirmation",
+    "exchange.add_confirmation",
+    "exchange.view_exchangereport",
+}
+_EXCHANGE_SECRETARIAT = _EXCHANGE_AGENCY | {
+    "exchange.add_obligation",
+    "exchange.change_obligation",
+    "exchange.reopen_confirmation",
+    "exchange.build_exchangereport",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    "agency_staff": _AGENCY_STAFF | _PREVENTION_STAFF,
+    "agency_staff": _AGENCY_STAFF | _PREVENTION_STAFF | _EXCHANGE_AGENCY,
     "agency_admin": _AGENCY_STAFF
     | _PREVENTION_STAFF
+    | _EXCHANGE_AGENCY
     | _SET_TARGETS
     | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
-    "secretariat": _AGENCY_STAFF | _PREVENTION_STAFF | _SET_TARGETS,
+    "secretariat": _AGENCY_STAFF | _PREVENTION_STAFF | _SET_TARGETS | _EXCHANGE_SECRETARIAT,
     "safety_officer": _ALL_USERS
-    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "analysis.view_own_statistics"}
+    | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "enterprises.view_constructionproject"}
+    | {"analysis.view_own_statistics"}
     | {f"incidents.view_{m}" for m in _INCIDENT_MODELS}
     | _PREVENTION_OFFICER,
     "expert": _ALL_USERS,
@@ -139,6 +156,8 @@ RECORDING_AGENCY_KINDS: dict[str, set[str]] = {
     "incidents.injurycase": {"hrss"},
     "incidents.occupationaldiseasecase": {"health"},
     "incidents.safetyaccident": {"emergency"},
+    # 按项目参保: the sector agencies that license construction (住建, 交通运输, 水利).
+    "enterprises.constructionproject": {"housing", "transport", "water"},
 }
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.db import models, transaction
 
-from portal import audit
+from portal import audit, locks
 
 
 @transaction.atomic
 def create_object(*, actor, model: type[models.Model], data: dict, **extra) -> models.Model:
     instance = model(**data, **extra)
     instance.full_clean()
+    locks.check_write(instance, action="create")
     instance.save()
     for name, value in data.items():
         field = model._meta.get_field(name)
@@ -39,6 +40,7 @@ def update_object(*, actor, instance: models.Model, data: dict, fields: list[str
         else:
             setattr(instance, name, data[name])
     instance.full_clean()
+    locks.check_write(instance, action="update")
     instance.save()
     for name, value in m2m.items():
         getattr(instance, name).set(value)
@@ -50,6 +52,7 @@ def update_object(*, actor, instance: models.Model, data: dict, fields: list[str
 
 @transaction.atomic
 def delete_object(*, actor, instance: models.Model) -> None:
+    locks.check_write(instance, action="delete")
     before = audit.snapshot(instance)
     audit.record(actor=actor, verb="delete", obj=instance, changes=audit.diff(before, {k: None for k in before}))
     instance.delete()

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "incidents",
     "incidents.analysis",
     "incidents.prevention",
+    "portal.exchange",
     "training",
     "projects",
     "meetings",
@@ -272,6 +273,9 @@ SPECTACULAR_SETTINGS = {
         "RectificationReportStateEnum": "incidents.prevention.models.RectificationReport.State",
         "OutcomeKindEnum": "incidents.prevention.models.Outcome.Kind",
         "KindEnum": "portal.accounts.models.AgencyKind",  # the name the agency kind had before
+        "DataKindEnum": "portal.locks.DataKind",
+        "ExchangeReportTriggerEnum": "portal.exchange.models.ExchangeReport.Trigger",
+        "ExchangeQuarterStatusEnum": "portal.exchange.selectors.STATUS_LABELS",
     },
 }
 

@@ -26,6 +26,7 @@ api_v1 = [
     path("incidents/", include("incidents.api.urls")),
     path("analysis/", include("incidents.analysis.api.urls")),
     path("prevention/", include("incidents.prevention.api.urls")),
+    path("exchange/", include("portal.exchange.api.urls")),
 ]
 
 urlpatterns = [
@@ -39,6 +40,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("analysis/", include("incidents.analysis.urls")),
     path("prevention/", include("incidents.prevention.urls")),
+    path("exchange/", include("portal.exchange.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

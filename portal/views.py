@@ -23,6 +23,12 @@ from portal.permissions import get_visible_or_404
 from portal.services import create_object, delete_object, update_object
 
 
+def error_messages(request, exc: ValidationError) -> None:
+    """A service's refusal as messages on the next page (for actions that have no form to show it on)."""
+    for message in exc.messages:
+        messages.error(request, message)
+
+
 class PortalPermissionMixin(LoginRequiredMixin, PermissionRequiredMixin):
     """Login, then the role's model permission; a refusal is audited and answered with 403."""
 

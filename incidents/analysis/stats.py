@@ -628,3 +628,176 @@ def enterprise_figures(enterprise, selection: Selection) -> dict:
     insured = sum(quarters) / len(quarters) if quarters else 0
     posts = list(cases.values("post").annotate(cases=Count("id")).order_by("-cases", "post")[:5])
     return {**_with_rates(figures, insured), "posts": posts}
+
+
+# --- the quarterly exchange's tables (portal.exchange) ------------------------------------------------------------
+
+
+class ExchangeFigures(Stats):
+    """The figures of the consolidated quarterly report (DESIGN §3.4): per child region and, for the key industries,
+    per child region × industry section; new occupational-disease cases and those with fewer than 5 years of
+    exposure; safety accidents; the enterprises with most cases; per-project insurance of construction projects."""
+
+    @_memo
+    def region_extras(self) -> dict:
+        """Per child region (and ``None``: the whole selection): enterprises and employees now, new
+        occupational-disease cases (and short-exposure ones), safety accidents and their deaths."""
+        result: dict = defaultdict(lambda: dict.fromkeys(EXTRA_MEASURES, 0))
+        for children in (False, True):
+            key = (lambda r: r["region"]) if children else (lambda r: None)
+            groups = ("region",) if children else ()
+            for row in self._read(EnterpriseCube, groups, children=children):
+                result[key(row)]["enterprises"] += row["enterprises"] or 0
+                result[key(row)]["employees"] += row["employees"] or 0
+            for row in self._read(DiseaseCube, (*groups, "short_exposure"), children=children):
+                result[key(row)]["disease_cases"] += row["cases"] or 0
+                if row["short_exposure"]:
+                    result[key(row)]["disease_short"] += row["cases"] or 0
+            for row in self._read(AccidentCube, groups, ("accidents", "deaths"), children=children):
+                result[key(row)]["accidents"] += row["accidents"] or 0
+                result[key(row)]["accident_deaths"] += row["deaths"] or 0
+        return {k: dict(v) for k, v in result.items()}
+
+    @_memo
+    def by_region_industry(self, depth: int = 0) -> list[dict]:
+        """Child region × industry (sections by default) of the selection: cases, deaths, serious injuries, insured
+        employees and the rates, enterprises, new occupational-disease cases and short-exposure ones; largest
+        first. With ``flag="key"`` in the selection: the region's key industries only."""
+        reads = {
+            "cases": self._read(InjuryCube, ("region", "industry"), children=True, industry_depth=depth),
+            "insured": self._read(
+                InsuranceCube,
+                ("region", "industry", "year", "quarter"),
+                ("insured",),
+                children=True,
+                industry_depth=depth,
+            ),
+            "enterprises": self._read(EnterpriseCube, ("region", "industry"), children=True, industry_depth=depth),
+            "diseases": self._read(
+                DiseaseCube, ("region", "industry", "short_exposure"), children=True, industry_depth=depth
+            ),
+        }
+        classes = {r["industry"] for rows in reads.values() for r in rows}
+        paths = dict(Industry.objects.filter(pk__in=classes).values_list("pk", "path"))
+        group_of = {pk: "/" + "/".join(p.strip("/").split("/")[: depth + 1]) + "/" for pk, p in paths.items()}
+        cells: dict = defaultdict(lambda: {**_sums({}), **dict.fromkeys(EXTRA_MEASURES, 0)})
+        quarters: dict = defaultdict(lambda: defaultdict(int))
+        for row in reads["cases"]:
+            target = cells[(row["region"], group_of[row["industry"]])]
+            for key in CASE_MEASURES:
+                target[key] += row[key] or 0
+        for row in reads["insured"]:
+            quarters[(row["region"], group_of[row["industry"]])][(row["year"], row["quarter"])] += row["insured"] or 0
+        for row in reads["enterprises"]:
+            target = cells[(row["region"], group_of[row["industry"]])]
+            target["enterprises"] += row["enterprises"] or 0
+            target["employees"] += row["employees"] or 0
+        for row in reads["diseases"]:
+            target = cells[(row["region"], group_of[row["industry"]])]
+            target["disease_cases"] += row["cases"] or 0
+            if row["short_exposure"]:
+                target["disease_short"] += row["cases"] or 0
+        for key in quarters:
+            cells[key]  # noqa: B018 - a cell with insured employees only
+        regions = dict(Region.objects.filter(pk__in={r for r, _p in cells}).values_list("pk", "name"))
+        codes = dict(Region.objects.filter(pk__in={r for r, _p in cells}).values_list("pk", "code"))
+        nodes = {i.path: i for i in Industry.objects.filter(path__in={p for _r, p in cells})}
+        result = []
+        for (region, path), figures in cells.items():
+            if path not in nodes or region not in regions:
+                continue
+            q = quarters.get((region, path))
+            insured = sum(q.values()) / len(q) if q else None
+            result.append(
+                {
+                    "region": region,
+                    "region_name": regions[region],
+                    "region_code": codes[region],
+                    "industry": nodes[path].pk,
+                    "industry_code": nodes[path].code,
+                    "industry_name": nodes[path].name,
+                    **_with_rates(figures, insured),
+                }
+            )
+        result.sort(key=lambda r: (r["region_code"], -r["cases"], r["industry_code"]))
+        return result
+
+    @_memo
+    def top_enterprises(self, limit: int = 10) -> list[dict]:
+        """The enterprises with most work-injury cases in the period (from the cases: the summary tables do not
+        hold enterprises), with their deaths and serious injuries."""
+        from enterprises.models import Enterprise
+        from incidents.models import InjuryCase
+
+        start, end = cubes.month_bounds(self.sel.start)[0], cubes.month_bounds(self.sel.end)[1]
+        cases = InjuryCase.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        if self.sel.region is not None:
+            cases = cases.in_region(self.sel.region)
+        if self.sel.flag:
+            cases = cases.filter(cubes.flag_q(self.sel.flag))
+        rows = list(
+            cases.values("enterprise")
+            .annotate(
+                cases=Count("id"),
+                serious=Count("id", filter=Q(severity="serious")),
+                deaths=Count("id", filter=Q(severity="fatal")),
+            )
+            .order_by("-cases", "-deaths", "enterprise")[:limit]
+        )
+        found = Enterprise.objects.filter(pk__in=[r["enterprise"] for r in rows]).values(
+            "pk", "name", "credit_code", "region__name", "industry__code", "industry__name"
+        )
+        enterprises = {e["pk"]: e for e in found}
+        return [
+            {
+                "enterprise": r["enterprise"],
+                "name": enterprises[r["enterprise"]]["name"],
+                "credit_code": enterprises[r["enterprise"]]["credit_code"],
+                "region_name": enterprises[r["enterprise"]]["region__name"],
+                "industry_code": enterprises[r["enterprise"]]["industry__code"],
+                "industry_name": enterprises[r["enterprise"]]["industry__name"],
+                "cases": r["cases"],
+                "serious": r["serious"],
+                "deaths": r["deaths"],
+            }
+            for r in rows
+            if r["enterprise"] in enterprises
+        ]
+
+    def project_coverage(self) -> dict:
+        """Construction projects started in the period and those insured per project (按项目参保), in total
+        (``None``) and per child region; ``share``: insured projects in percent. Read from the projects each time
+        (a few thousand rows a quarter; not cached: the summary tables do not cover them)."""
+        from enterprises.models import ConstructionProject
+
+        projects = ConstructionProject.objects.filter(
+            started_on__gte=self.sel.start, started_on__lt=add_months(self.sel.end, 1)
+        )
+        if self.sel.region is not None:
+            projects = projects.in_region(self.sel.region)
+        rows = list(
+            projects.values("region")
+            .annotate(
+                projects=Count("id"),
+                insured=Count("id", filter=Q(insured_on__isnull=False)),
+                workers=Sum("workers"),
+                insured_workers=Sum("insured_workers"),
+            )
+            .order_by()
+        )
+        depth = self.sel.region.depth + 1 if self.sel.region is not None else 0
+        paths = dict(Region.objects.filter(pk__in={r["region"] for r in rows}).values_list("pk", "path"))
+        child_paths = {pk: "/" + "/".join(p.strip("/").split("/")[: depth + 1]) + "/" for pk, p in paths.items()}
+        child_ids = dict(Region.objects.filter(path__in=set(child_paths.values())).values_list("path", "pk"))
+        result: dict = defaultdict(lambda: dict.fromkeys(PROJECT_MEASURES, 0))
+        for row in rows:
+            path = paths.get(row["region"], "")
+            child = child_ids.get(child_paths.get(row["region"])) if path.count("/") - 1 > depth else None
+            for target in {None, child} if child is not None else (None,):
+                for key in PROJECT_MEASURES:
+                    result[target][key] += row[key] or 0
+        return {k: {**v, "share": _share(v["insured"], v["projects"])} for k, v in result.items()}
+
+
+EXTRA_MEASURES = ("enterprises", "employees", "disease_cases", "disease_short", "accidents", "accident_deaths")
+PROJECT_MEASURES = ("projects", "insured", "workers", "insured_workers")

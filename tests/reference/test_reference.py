@@ -537,6 +537,34 @@ def test_the_demo_region_runs_the_warning_loop_once():
 
 
 @pytest.mark.django_db
+def test_the_demo_region_runs_the_quarterly_exchange_once():
+    from django.core.management import call_command
+
+    from enterprises.models import ConstructionProject
+    from incidents.analysis import cubes
+    from portal.exchange.models import Confirmation, ExchangeReport, Obligation
+    from portal.exchange.selectors import Status, board, last_quarter
+
+    call_command("load_demo", "--enterprises", "20", stdout=io.StringIO())
+    cubes.rebuild()
+    call_command("load_demo_exchange", stdout=io.StringIO())
+    counts = [m.objects.count() for m in (Obligation, Confirmation, ExchangeReport, ConstructionProject)]
+    assert counts[0] == 7  # 人社 three kinds; 卫健, 应急, 住建, 交通运输 one each
+    assert counts[2] == 2 and counts[3] == 10  # two quarters' reports; five projects a quarter
+    for project in ConstructionProject.objects.all():
+        project.full_clean()
+    reopened = Confirmation.objects.get(agency__kind="hrss", times_confirmed=2)
+    assert reopened.reopen_reason and reopened.is_locked
+    today = datetime.date.today()  # noqa: DTZ011 - the command runs on today's date too
+    statuses = {r["agency"].kind: r["status"] for r in board(reopened.agency.region, *last_quarter(today), today)}
+    assert statuses["health"] in (Status.OVERDUE, Status.PENDING) and statuses["hrss"] != Status.OVERDUE
+    for report in ExchangeReport.objects.all():
+        assert {f.format for f in report.files.all()} == {"xlsx", "pdf", "json"}
+    call_command("load_demo_exchange", stdout=io.StringIO())
+    assert [m.objects.count() for m in (Obligation, Confirmation, ExchangeReport, ConstructionProject)] == counts
+
+
+@pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner statistics of PostgreSQL")
 def test_a_bulk_load_leaves_the_planner_statistics_current():
     """A table filled by the loader is analysed at once: joins through tens of thousands of fresh regions got

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,15 +17,6 @@ from portal.forms import StyledFormMixin, style_fields
 from portal.reference.models import AccidentType, AccidentTypeKind, Industry, Region
 
 from ..models import Bulletin, ScreeningRule, ScreeningRun
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.message_dict.items():
-            form.add_error(key if key in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-    style_fields(form)
 
 
 def last_year() -> int:

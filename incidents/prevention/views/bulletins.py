@@ -16,12 +16,12 @@ from django_filters.views import FilterView
 
 from incidents.models import InjuryCase, Severity
 from portal import views as generic
-from portal.forms import style_fields
+from portal.forms import add_service_errors, style_fields
 from portal.permissions import get_visible_or_404
 
 from .. import services
 from ..filters.screening import BulletinFilterSet, BulletinPublicFilterSet
-from ..forms.screening import BulletinForm, WithdrawForm, add_service_errors
+from ..forms.screening import BulletinForm, WithdrawForm
 from ..models import Bulletin
 from ..tables.screening import BulletinTable, bulletin_state
 

@@ -23,6 +23,7 @@ from django.views.generic import DetailView, FormView, TemplateView
 from enterprises.models import Enterprise
 from portal import views as generic
 from portal.accounts.models import Role
+from portal.forms import add_service_errors
 from portal.permissions import get_visible_or_404
 from portal.reference.models import Industry
 
@@ -40,7 +41,6 @@ from ..forms.screening import (
     RecognitionYearForm,
     ScreeningRuleForm,
     ScreeningRunForm,
-    add_service_errors,
 )
 from ..models import (
     NoticeLetter,
@@ -77,11 +77,6 @@ PREVIEW_ROWS = 200  # enterprises listed per side of a preview (the counts are c
 
 def _is_officer(user) -> bool:
     return user.role == Role.SAFETY_OFFICER
-
-
-def _error_messages(request, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 class AgencyMixin:
@@ -253,7 +248,7 @@ class ScreeningRulePublishView(generic.ActionView):
         try:
             services.publish_rule(actor=self.request.user, rule=obj)
         except ValidationError as exc:
-            _error_messages(self.request, exc)
+            generic.error_messages(self.request, exc)
             return redirect(obj)
         messages.success(self.request, _("The thresholds are in force; the previous version is kept as superseded."))
         return redirect(obj)
@@ -390,7 +385,7 @@ class ScreeningRunPublishView(generic.ActionView):
         try:
             services.publish_screening(actor=self.request.user, run=obj, scope=form.cleaned_data["published_to"])
         except ValidationError as exc:
-            _error_messages(self.request, exc)
+            generic.error_messages(self.request, exc)
             return redirect(obj)
         messages.success(
             self.request,
@@ -411,7 +406,7 @@ class NoticeIssueView(generic.ActionView):
         try:
             count = services.issue_notices(actor=self.request.user, run=obj)
         except ValidationError as exc:
-            _error_messages(self.request, exc)
+            generic.error_messages(self.request, exc)
             return redirect(obj)
         if count:
             messages.success(
@@ -628,7 +623,7 @@ class BenchmarkMarkView(AgencyMixin, generic.PortalPermissionMixin, View):
                 note=data["note"],
             )
         except ValidationError as exc:
-            _error_messages(request, exc)
+            generic.error_messages(request, exc)
             return redirect(back)
         messages.success(
             request,

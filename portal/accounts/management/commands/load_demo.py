@@ -47,6 +47,8 @@ ACCOUNTS = [
     ("mishu", Role.SECRETARIAT, 0, None, "李红", "联席会议办公室秘书"),
     ("yingji", Role.AGENCY_STAFF, 1, None, "赵磊", "安全生产基础科科员"),
     ("weijian", Role.AGENCY_STAFF, 2, None, "孙丽", "职业健康科科员"),
+    ("zhujian", Role.AGENCY_STAFF, 3, None, "钱涛", "建筑市场监管科科员"),
+    ("jiaotong", Role.AGENCY_STAFF, 4, None, "褚明", "建设管理科科员"),
     ("anquan", Role.SAFETY_OFFICER, None, 0, "周强", "安全生产负责人"),
     ("zhuanjia", Role.EXPERT, None, None, "吴敏", "职业卫生专家"),
     ("xitong", Role.SYSTEM_ADMIN, None, None, "郑伟", "系统管理员"),
