@@ -550,7 +550,7 @@ def test_the_demo_region_runs_the_quarterly_exchange_once():
     call_command("load_demo_exchange", stdout=io.StringIO())
     counts = [m.objects.count() for m in (Obligation, Confirmation, ExchangeReport, ConstructionProject)]
     assert counts[0] == 7  # 人社 three kinds; 卫健, 应急, 住建, 交通运输 one each
-    assert counts[2] == 2 and counts[3] == 10  # two quarters' reports; five projects a quarter
+    assert counts[2] == 3 and counts[3] == 10  # two quarters' reports, one in two versions; five projects a quarter
     for project in ConstructionProject.objects.all():
         project.full_clean()
     reopened = Confirmation.objects.get(agency__kind="hrss", times_confirmed=2)

@@ -62,15 +62,21 @@ class Command(BaseCommand):
                 done = Confirmation.objects.filter(agency=user.agency, year=year, quarter=quarter).exists()
                 if not done:
                     services.confirm_quarter(actor=user, year=year, quarter=quarter)
-        # The quarter before last was reopened once for a correction and confirmed again.
+        # The quarter before last: reported after its deadline, then reopened for 人社's correction and confirmed
+        # again, which made its report's second version (the first stays downloadable).
+        self._report(services, region, before, "schedule")
         year, quarter = before
         hrss = Confirmation.objects.filter(agency=users[HRSS].agency, year=year, quarter=quarter).first()
         if hrss is not None and hrss.times_confirmed == 1 and hrss.reopened_at is None:
             services.reopen_quarter(actor=users[SECRETARIAT], confirmation=hrss, reason="补录两起跨季度认定的工伤案件")
             services.confirm_quarter(actor=users[HRSS], year=year, quarter=quarter)
-        for year, quarter in (before, last):
-            report, created = services.build_report(region=region, year=year, quarter=quarter, trigger="schedule")
-            self.stdout.write(f"{year}Q{quarter}: report version {report.version}{'' if created else ' (unchanged)'}")
+            self._report(services, region, before, "reconfirmed")
+        self._report(services, region, last, "on_demand", actor=users[SECRETARIAT])
+
+    def _report(self, services, region, period, trigger, actor=None) -> None:
+        year, quarter = period
+        report, created = services.build_report(region=region, year=year, quarter=quarter, trigger=trigger, actor=actor)
+        self.stdout.write(f"{year}Q{quarter}: report version {report.version}{'' if created else ' (unchanged)'}")
 
     def _projects(self, region, users, quarters) -> None:
         """Projects of 住建 and 交通运输, recorded through their service as the clerks would."""
