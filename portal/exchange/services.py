@@ -373,6 +373,19 @@ def build_report(
     return report, True
 
 
+def refresh_statistics(year: int, quarter: int) -> None:
+    """Recompute the summary tables' rows of a quarter (its cases, diagnoses and accidents by month, its insured
+    employees) from the records as they are now."""
+    from incidents.analysis import cubes
+
+    start, _end = quarter_bounds(year, quarter)
+    months = [start.replace(month=start.month + i) for i in range(3)]
+    cubes.refresh_months(months)
+    cubes.refresh_disease_months(months)
+    cubes.refresh_accident_months(months)
+    cubes.refresh_quarters([(year, quarter)])
+
+
 def _attach(report: ExchangeReport, fmt: str, content: File) -> ReportFile:
     sha256, size = _sha256_of(content)
     row = ReportFile(report=report, format=fmt, size=size, sha256=sha256)

@@ -16,6 +16,10 @@ from . import services
 def build_report(region_id: int, year: int, quarter: int, trigger: str = "schedule", actor_id: int | None = None):
     region = Region.objects.get(pk=region_id)
     actor = User.objects.get(pk=actor_id) if actor_id else None
+    if trigger == "reconfirmed":
+        # The corrections made while the quarter was open each queued a refresh of the summary tables, which may
+        # still be waiting beside this job: the quarter's months are brought up to date here first.
+        services.refresh_statistics(year, quarter)
     report, created = services.build_report(region=region, year=year, quarter=quarter, actor=actor, trigger=trigger)
     return {"report": report.pk, "version": report.version, "created": created}
 

@@ -224,3 +224,21 @@ def test_reconfirming_a_reported_quarter_queues_the_next_version(
     latest = ExchangeReport.objects.order_by("-version").first()
     assert latest.version == 2 and latest.trigger == "reconfirmed"
     assert latest.content["totals"]["serious"] == first.content["totals"]["serious"] + 1
+
+
+def test_a_reconfirmed_build_brings_the_quarters_statistics_up_to_date_first(
+    data, regions, exchange, agency_a, enterprise_a
+):
+    """The refresh jobs of the corrections may not have run when the build job does: it refreshes the quarter."""
+    from portal.exchange import tasks
+
+    services.build_report(region=regions["a"], year=2026, quarter=3)
+    services.reopen_quarter(
+        actor=exchange["secretariat_a"], confirmation=Confirmation.objects.get(agency=agency_a), reason="补录案件"
+    )
+    make_case(enterprise_a, agency_a, local(2026, 7, 20, 10), severity="fatal")
+    signals._local.pending = None  # the refresh this case asked for never runs
+    services.confirm_quarter(actor=exchange["staff_a"], year=2026, quarter=3)
+    result = tasks.build_report.apply(args=[regions["a"].pk, 2026, 3], kwargs={"trigger": "reconfirmed"}).get()
+    assert result["version"] == 2
+    assert ExchangeReport.objects.get(version=2).content["totals"]["deaths"] == 2
