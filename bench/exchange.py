@@ -171,6 +171,17 @@ def render_all(content: dict) -> dict[str, int]:
     return sizes
 
 
+def render_one(content: dict, fmt: str) -> int:
+    from portal.exchange import renderers
+
+    meta = {"version": 1, "generated_at": "2026-01-01T00:00:00+08:00", "fingerprint": "0" * 64, "report_url": ""}
+    if fmt == "xlsx":
+        with tempfile.TemporaryFile() as handle:
+            renderers.render_xlsx(content, meta, handle)
+            return handle.tell()
+    return len((renderers.render_pdf if fmt == "pdf" else renderers.render_json)(content, meta))
+
+
 def drop_bench_reports(region) -> None:
     from portal.exchange.models import ExchangeReport, ReportFile
 
@@ -264,23 +275,58 @@ def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
     results = {}
     for label, region in (("national", None), (province.name, province)):
         stats_samples, e2e_samples = [], []
-        for _ in range(args.repeat):  # alternated: the peer and the build see the same cache and load
-            stats_samples += timed(lambda r=region: report.figures(r, year, quarter), 1)
-            if region is None:
-                e2e_samples += timed(lambda: render_all(report.content(None, year, quarter, today)), 1)
+
+        def peer(r=region):
+            return timed(lambda: report.figures(r, year, quarter), 1)
+
+        def build(r=region):
+            if r is None:
+                return timed(lambda: render_all(report.content(None, year, quarter, today)), 1)
+            drop_bench_reports(r)
+            return timed(
+                lambda: services.build_report(region=r, year=year, quarter=quarter, actor=secretariat, today=today), 1
+            )
+
+        for i in range(args.repeat):  # alternated, each first in turn: both see the same caches and load
+            if i % 2:
+                e2e_samples += build()
+                stats_samples += peer()
             else:
-                drop_bench_reports(region)
-                e2e_samples += timed(
-                    lambda r=region: services.build_report(
-                        region=r, year=year, quarter=quarter, actor=secretariat, today=today
-                    ),
-                    1,
-                )
+                stats_samples += peer()
+                e2e_samples += build()
         stat, e2e = statistics.median(stats_samples), statistics.median(e2e_samples)
         results[label] = (stat, e2e)
-        rows.append([label, f"{stat:.2f}", f"{e2e:.2f}", f"{e2e / stat:.2f}×" if stat else "—"])
+        rows.append(
+            [
+                label,
+                f"{stat:.2f}",
+                f"{e2e:.2f}",
+                f"{e2e / stat:.2f}×" if stat else "—",
+                " ".join(f"{x:.2f}" for x in stats_samples),
+                " ".join(f"{x:.2f}" for x in e2e_samples),
+            ]
+        )
     section("1–2. The report against its statistics queries alone (median seconds, statistics cache emptied)")
-    print(format_table(["report", "statistics alone", "end to end", "ratio"], rows, right={1, 2, 3}))
+    print(
+        format_table(
+            ["report", "statistics alone", "end to end", "ratio", "samples: statistics", "samples: end to end"],
+            rows,
+            right={1, 2, 3},
+        )
+    )
+    phases = []
+    for label, region in (("national", None), (province.name, province)):
+        clear_statistics_cache()
+        started = time.perf_counter()
+        found = report.content(region, year, quarter, today)
+        timings = [time.perf_counter() - started]
+        for fmt in ("xlsx", "pdf", "json"):
+            started = time.perf_counter()
+            render_one(found, fmt)
+            timings.append(time.perf_counter() - started)
+        phases.append([label, *(f"{t:.2f}" for t in timings)])
+    print("\nwhere the end-to-end time goes (seconds, one run each):")
+    print(format_table(["report", "figures + assembly", "XLSX", "PDF", "JSON"], phases, right={1, 2, 3, 4}))
     content = report.content(None, year, quarter, today)
     sizes = render_all(content)
     print(
@@ -326,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, default=None, help="the report's year (default: the last whole quarter)")
     parser.add_argument("--quarter", type=int, default=None)
     parser.add_argument("--projects", type=int, default=50_000, help="construction projects of the quarter (50,000)")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the summary tables even if nothing was added")
     args = parser.parse_args(argv)
     if args.quick:
