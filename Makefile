@@ -31,6 +31,7 @@ run: install
 	$(PY) manage.py load_demo_loop
 	$(PY) manage.py rebuild_statistics
 	$(PY) manage.py load_demo_exchange
+	$(PY) manage.py load_demo_meetings
 	$(VENV)/bin/honcho -f Procfile.dev start --port $(PORT)
 
 ## Run the whole suite (browser tests included) on the embedded default, or on DATABASE_URL / REDIS_URL when set.

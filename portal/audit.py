@@ -8,6 +8,7 @@ import decimal
 import uuid
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 _request_context: contextvars.ContextVar[dict | None] = contextvars.ContextVar("audit_request", default=None)
 
@@ -75,7 +76,7 @@ def _json_value(value):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
-    if hasattr(value, "name") and hasattr(value, "url"):  # FieldFile
+    if isinstance(value, FieldFile):  # (``hasattr(value, "url")`` raises on an empty one)
         return value.name or None
     if isinstance(value, list | dict):
         return value

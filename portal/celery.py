@@ -39,6 +39,16 @@ app.conf.beat_schedule = {
     "exchange-reports": {"task": "exchange.scheduled_reports", "schedule": crontab(hour=4, minute=0)},
     # 08:30 daily: reminders to agencies that have not confirmed the last quarter (5 days before, and once late).
     "exchange-reminders": {"task": "exchange.send_reminders", "schedule": crontab(hour=8, minute=30)},
+    # Every minute: close the opinion solicitations whose deadline has passed; each missing reply is recorded as
+    # 无意见（逾期未回复）, once.
+    "close-solicitations": {"task": "meetings.close_solicitations", "schedule": 60.0},
+    # Hourly: remind, once, the agencies that have not replied to a solicitation due within 24 hours.
+    "solicitation-reminders": {"task": "meetings.remind_solicitations", "schedule": crontab(minute=0)},
+    # 08:15 daily: action items due within 7 days, and overdue ones (once per stage).
+    "action-item-reminders": {"task": "meetings.remind_action_items", "schedule": crontab(hour=8, minute=15)},
+    # 04:30 daily, doing nothing before 15 December: each committee's yearly implementation report of its key
+    # tasks, for the level above (a new version only when the progress reports changed).
+    "yearly-task-reports": {"task": "meetings.compile_yearly_reports", "schedule": crontab(hour=4, minute=30)},
 }
 
 

@@ -62,6 +62,8 @@ def _shell(request):
             )
         if user.has_perm("exchange.view_confirmation") and user.agency_id:
             nav.append({"label": _("Data exchange"), "url": reverse("exchange:index"), "icon": "arrow-left-right"})
+        if user.has_perm("meetings.view_committee") and user.agency_id:
+            nav.append({"label": _("Joint meeting"), "url": reverse("meetings:index"), "icon": "people"})
         nav.append(
             {"label": _("Case library"), "url": reverse("prevention:bulletin_public_list"), "icon": "journal-text"}
         )

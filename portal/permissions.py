@@ -108,14 +108,50 @@ _EXCHANGE_SECRETARIAT = _EXCHANGE_AGENCY | {
     "exchange.build_exchangereport",
 }
 
+# The joint meeting (meetings): member agencies read it, propose agenda items, reply to notices and
+# solicitations and report progress; the secretariat runs the committee, its meetings, action items,
+# solicitations and the key task list.
+_MEETING_MODELS = (
+    "committee",
+    "member",
+    "meeting",
+    "agendaitem",
+    "attendance",
+    "decision",
+    "actionitem",
+    "actionprogress",
+    "solicitation",
+    "reply",
+    "keytask",
+    "taskprogress",
+    "yearlyreport",
+)
+_MEETINGS_AGENCY = {f"meetings.view_{m}" for m in _MEETING_MODELS} | {
+    "meetings.add_agendaitem",
+    "meetings.change_attendance",
+    "meetings.add_actionprogress",
+    "meetings.change_reply",
+    "meetings.add_taskprogress",
+}
+_MEETINGS_SECRETARIAT = (
+    _MEETINGS_AGENCY
+    | {
+        f"meetings.{action}_{m}"
+        for m in ("committee", "member", "meeting", "decision", "actionitem", "solicitation", "keytask", "yearlyreport")
+        for action in ("add", "change")
+    }
+    | {"meetings.change_agendaitem"}
+)
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    "agency_staff": _AGENCY_STAFF | _PREVENTION_STAFF | _EXCHANGE_AGENCY,
+    "agency_staff": _AGENCY_STAFF | _PREVENTION_STAFF | _EXCHANGE_AGENCY | _MEETINGS_AGENCY,
     "agency_admin": _AGENCY_STAFF
     | _PREVENTION_STAFF
     | _EXCHANGE_AGENCY
+    | _MEETINGS_AGENCY
     | _SET_TARGETS
     | {"accounts.view_user", "accounts.add_user", "accounts.change_user"},
-    "secretariat": _AGENCY_STAFF | _PREVENTION_STAFF | _SET_TARGETS | _EXCHANGE_SECRETARIAT,
+    "secretariat": _AGENCY_STAFF | _PREVENTION_STAFF | _SET_TARGETS | _EXCHANGE_SECRETARIAT | _MEETINGS_SECRETARIAT,
     "safety_officer": _ALL_USERS
     | {"enterprises.view_enterprise", "enterprises.view_insurancesnapshot", "enterprises.view_constructionproject"}
     | {"analysis.view_own_statistics"}

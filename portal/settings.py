@@ -276,6 +276,19 @@ SPECTACULAR_SETTINGS = {
         "DataKindEnum": "portal.locks.DataKind",
         "ExchangeReportTriggerEnum": "portal.exchange.models.ExchangeReport.Trigger",
         "ExchangeQuarterStatusEnum": "portal.exchange.selectors.STATUS_LABELS",
+        "RoleEnum": "portal.accounts.models.Role",  # the name the user role had before
+        "MemberRoleEnum": "meetings.models.Member.Role",
+        "MeetingKindEnum": "meetings.models.Meeting.Kind",
+        "MeetingStateEnum": "meetings.models.Meeting.State",
+        "AgendaItemStateEnum": "meetings.models.AgendaItem.State",
+        "AgendaItemSourceEnum": "meetings.models.AgendaItem.Source",
+        "AttendanceReplyEnum": "meetings.models.Attendance.Reply",
+        "ActionItemStateEnum": "meetings.models.ActionItem.State",
+        "SolicitationStateEnum": "meetings.models.Solicitation.State",
+        "ReplyStateEnum": "meetings.models.Reply.State",
+        "KeyTaskScheduleEnum": "meetings.models.KeyTask.Schedule",
+        "TaskProgressStatusEnum": "meetings.models.TaskProgress.Status",
+        "TaskPhaseEnum": "meetings.models.Phase",
     },
 }
 

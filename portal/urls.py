@@ -27,6 +27,7 @@ api_v1 = [
     path("analysis/", include("incidents.analysis.api.urls")),
     path("prevention/", include("incidents.prevention.api.urls")),
     path("exchange/", include("portal.exchange.api.urls")),
+    path("meetings/", include("meetings.api.urls")),
 ]
 
 urlpatterns = [
@@ -41,6 +42,7 @@ urlpatterns = [
     path("analysis/", include("incidents.analysis.urls")),
     path("prevention/", include("incidents.prevention.urls")),
     path("exchange/", include("portal.exchange.urls")),
+    path("meetings/", include("meetings.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -8,7 +8,6 @@ idempotent: what they generate is protected by unique constraints and inserted w
 from __future__ import annotations
 
 import datetime
-import hashlib
 from collections import defaultdict
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from enterprises.models import Enterprise
 from incidents.models import InjuryCase, Severity
-from portal import audit
+from portal import audit, uploads
 from portal.accounts.models import Agency, User
 from portal.notifications.models import Notification
 from portal.notifications.services import notify_many
@@ -616,93 +615,23 @@ def save_report(*, actor, notice: NoticeLetter, data: dict) -> RectificationRepo
     return report
 
 
-ALLOWED_ATTACHMENTS = {
-    "application/pdf": (".pdf",),
-    "image/png": (".png",),
-    "image/jpeg": (".jpg", ".jpeg"),
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (".pptx",),
-    "application/msword": (".doc",),
-    "application/vnd.ms-excel": (".xls",),
-}
-
-
-def sniff_content_type(head: bytes, name: str, read_zip=None) -> str | None:
-    """The type of a file by its first bytes (not by its name): PDF, PNG, JPEG, OOXML (docx/xlsx/pptx, a zip
-    with the part that names its kind) or an OLE2 office file (doc/xls). None for anything else."""
-    lower = name.lower()
-    if head.startswith(b"%PDF-"):
-        return "application/pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"PK\x03\x04") and read_zip is not None:
-        names = read_zip()
-        if "[Content_Types].xml" in names:
-            for part, kind in (
-                ("word/", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-                ("xl/", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-                ("ppt/", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-            ):
-                if any(n.startswith(part) for n in names):
-                    return kind
-        return None
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        return "application/vnd.ms-excel" if lower.endswith(".xls") else "application/msword"
-    return None
-
-
 @transaction.atomic
 def add_attachment(*, actor, report: RectificationReport, upload) -> ReportAttachment:
     """Attach a file to the officer's working version: the type is checked by content and must match the
     name's extension, the size is limited (``PREVENTION_ATTACHMENT_MAX_BYTES``)."""
-    import zipfile
-
     notice = _officer_notice(actor, report.notice)
     report = RectificationReport.objects.select_for_update().get(pk=report.pk, notice=notice)
     if report.state != RectificationReport.State.DRAFT:
         raise ValidationError({"file": _("Attach files to a draft only.")})
-    limit = settings.PREVENTION_ATTACHMENT_MAX_BYTES
-    name = (upload.name or "").rsplit("/", 1)[-1][:200]
-    if upload.size > limit:
-        raise ValidationError({"file": _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}})
     if report.attachments.count() >= settings.PREVENTION_ATTACHMENTS_PER_REPORT:
         raise ValidationError(
             {"file": _("A report takes at most %(n)s files.") % {"n": settings.PREVENTION_ATTACHMENTS_PER_REPORT}}
         )
-    upload.seek(0)
-    head = upload.read(16)
-    upload.seek(0)
-
-    def zip_names():
-        try:
-            with zipfile.ZipFile(upload) as z:
-                return z.namelist()
-        except zipfile.BadZipFile:
-            return []
-        finally:
-            upload.seek(0)
-
-    kind = sniff_content_type(head, name, zip_names)
-    if kind is None or not name.lower().endswith(ALLOWED_ATTACHMENTS[kind]):
-        raise ValidationError(
-            {
-                "file": _(
-                    "Only PDF, PNG, JPEG and Word, Excel or PowerPoint files are accepted, and the file's content "
-                    "must match its name."
-                )
-            }
-        )
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
+    name, kind, sha256 = uploads.check_upload(upload, field="file")
     attachment = ReportAttachment(
-        report=report, name=name, content_type=kind, size=upload.size, sha256=digest.hexdigest(), uploaded_by=actor
+        report=report, name=name, content_type=kind, size=upload.size, sha256=sha256, uploaded_by=actor
     )
-    attachment.file.save(f"{digest.hexdigest()[:16]}{ALLOWED_ATTACHMENTS[kind][0]}", upload, save=False)
+    attachment.file.save(uploads.stored_name(sha256, kind), upload, save=False)
     attachment.save()
     audit.record(actor=actor, verb="attach", obj=report, changes={"file": name, "sha256": attachment.sha256})
     return attachment

@@ -144,3 +144,13 @@ def test_same_instant_in_another_time_zone_is_no_change():
     utc = {"t": audit._json_value(datetime.datetime(2025, 3, 18, 1, 30, tzinfo=datetime.UTC))}
     local = {"t": audit._json_value(datetime.datetime(2025, 3, 18, 9, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")))}
     assert audit.diff(utc, local) == {}
+
+
+@pytest.mark.django_db
+def test_an_empty_file_field_enters_the_trail_as_none(users, enterprise_a, agency_a):
+    """``snapshot`` read an empty FieldFile's ``url``, which raises; it is recorded as None."""
+    from incidents.prevention.models import ReportAttachment
+    from portal import audit
+
+    attachment = ReportAttachment()  # its file field is empty
+    assert audit.snapshot(attachment, fields=["file"]) == {"file": None}

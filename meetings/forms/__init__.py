@@ -1,0 +1,1 @@
+"""Forms of the joint meeting, one module per area."""

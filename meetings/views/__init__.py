@@ -1,0 +1,1 @@
+"""Pages of the joint meeting, one module per area (each with its ``urlpatterns``)."""
