@@ -27,6 +27,28 @@ class AuditVerb(models.TextChoices):
     REOPEN = "reopen", _("Reopened")
     REMIND = "remind", _("Reminded")
     DOWNLOAD = "download", _("Downloaded")
+    # The workflows' own acts (warnings and rectification, the joint meeting).
+    DRAFT = "draft", _("Drafted")
+    SAVE = "save", _("Saved")
+    SUBMIT = "submit", _("Submitted")
+    ACCEPT = "accept", _("Accepted")
+    RETURN = "return", _("Returned")
+    APPROVE = "approve", _("Approved")
+    DECLINE = "decline", _("Declined")
+    PUBLISH = "publish", _("Published")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    SCREEN = "screen", _("Screened")
+    ISSUE_NOTICES = "issue_notices", _("Notices issued")
+    REQUEST_EXTENSION = "request_extension", _("Extension requested")
+    GRANT_EXTENSION = "grant_extension", _("Extension decided")
+    PROPOSE_ADVANCED = "propose_advanced", _("Proposed as advanced unit")
+    ATTACH = "attach", _("File attached")
+    DETACH = "detach", _("File removed")
+    CIRCULATE = "circulate", _("Circulated")
+    REPLY = "reply", _("Replied")
+    CLOSE = "close", _("Closed")
+    NOTIFY = "notify", _("Notice sent")
+    REPLACE = "replace", _("Replaced")
 
 
 class AuditEventQuerySet(ScopedQuerySet):

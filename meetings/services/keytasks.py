@@ -522,18 +522,24 @@ def agency_state(task: KeyTask, agency: Agency, role: str, reports: list[TaskPro
     15 December, late after it without a report of the year."""
     mine = {(r.year, r.quarter): r for r in reports if r.agency_id == agency.pk}
     year = today.year
+    # A period that ended before the task was adopted owes no report (a task adopted in May is not late for Q1).
+    adopted = timezone.localdate(task.created_at) if task.created_at else None
+
+    def owed(period_end: datetime.date) -> bool:
+        return adopted is None or period_end >= adopted
+
     if task.schedule == KeyTask.Schedule.QUARTERLY:
         last = last_ended_quarter(today)
-        if last not in mine:
+        if last not in mine and owed(quarter_end(*last)):
             return AgencyState(agency, role, State.LATE, last, quarter_end(*last))
         current = (year, quarter_of(today))
         state = State.REPORTED if current in mine else State.DUE
-        return AgencyState(agency, role, state, current, quarter_end(*current), mine.get(current) or mine[last])
+        return AgencyState(agency, role, state, current, quarter_end(*current), mine.get(current) or mine.get(last))
     if task.schedule == KeyTask.Schedule.FIRST_QUARTER:
         period, due = (year, 1), datetime.date(year, 3, 31)
         if period in mine:
             return AgencyState(agency, role, State.REPORTED, period, due, mine[period])
-        return AgencyState(agency, role, State.LATE if today > due else State.DUE, period, due)
+        return AgencyState(agency, role, State.LATE if today > due and owed(due) else State.DUE, period, due)
     if task.schedule == KeyTask.Schedule.BY_DATE:
         done = [r for r in mine.values() if r.status == TaskProgress.Status.DONE]
         latest = max(mine.values(), key=lambda r: r.reported_at, default=None)
@@ -545,7 +551,7 @@ def agency_state(task: KeyTask, agency: Agency, role: str, reports: list[TaskPro
     of_year = [r for k, r in mine.items() if k[0] == year]
     if of_year:
         return AgencyState(agency, role, State.REPORTED, (year, 0), due, max(of_year, key=lambda r: r.reported_at))
-    return AgencyState(agency, role, State.LATE if today > due else State.DUE, (year, 0), due)
+    return AgencyState(agency, role, State.LATE if today > due and owed(due) else State.DUE, (year, 0), due)
 
 
 def tasks_with_reports(committee: Committee, today: datetime.date, *, active_only: bool = True):

@@ -675,6 +675,15 @@ def todos(user):
                 due=meeting.starts_at,
                 level="warning",
             )
+        # The committees the secretariat runs: every overdue action item, whichever agency leads it.
+        late = ActionItem.objects.editable_by(user).filter(state=ActionItem.State.OPEN, due_on__lt=today).count()
+        if late:
+            yield TodoItem(
+                title=_("Overdue action items of the joint meeting"),
+                url=reverse("meetings:actionitem_list") + "?overdue=true",
+                count=late,
+                level="danger",
+            )
 
 
 urlpatterns = [

@@ -55,8 +55,24 @@ def region_agencies(committee, regions, agency_a, agency_a_emergency, agency_a_h
 
 @pytest.fixture
 def adopted(committee, users, region_agencies):
+    """The template adopted when the five-year plan began (2021), so every period since owes its report."""
     services.adopt_template(actor=users["secretariat_a"], committee=committee)
+    committee.tasks.update(created_at=timezone.make_aware(datetime.datetime(2021, 10, 8, 9)))
     return {t.number: t for t in committee.tasks.all()}
+
+
+def test_periods_before_a_task_was_adopted_owe_no_report(committee, users, region_agencies, agency_a):
+    services.adopt_template(actor=users["secretariat_a"], committee=committee)
+    committee.tasks.update(created_at=timezone.make_aware(datetime.datetime(2026, 5, 12, 9)))
+    states = {
+        s.task.number: s.of(agency_a.pk).state for s in services.task_status(committee, datetime.date(2026, 5, 20))
+    }
+    assert states[1] == "due"  # quarterly: Q1 ended before adoption; Q2 is due
+    assert states[3] == "due"  # first quarter: 31 March lay before adoption
+    later = {
+        s.task.number: s.of(agency_a.pk).state for s in services.task_status(committee, datetime.date(2026, 7, 20))
+    }
+    assert later[1] == "late"  # Q2 ended after adoption without a report
 
 
 # (number, schedule, due_on, phase, lead kind, participant kinds)
@@ -535,13 +551,24 @@ def test_yearly_report_pages_and_audited_downloads(
 # --- the demo command ------------------------------------------------------------------------------------------
 
 
-def test_load_demo_meetings_is_idempotent(users, regions, agency_a, agency_a_emergency):
-    """On the shared fixtures (永康市 330784, its lead agency and secretariat); ``load_demo`` gives the same shape
-    with all eight agencies."""
-    health = AgencyFactory(name="永康市卫生健康局", region=regions["a"], kind="health")
-    UserFactory(username="weijian_t", role="agency_staff", agency=health)
+def test_load_demo_meetings_is_idempotent(users, regions, agency_a, agency_a_emergency, client_for):
+    """On the shared fixtures (永康市 330784, its lead agency and secretariat) plus 卫健, 住建 and 交通运输 with one
+    user each; ``load_demo`` gives the same shape with all eight agencies. Besides the committee and the key tasks,
+    one run writes the joint-meeting workflow: the annual meeting replayed and closed, an upcoming meeting calling
+    for items, a closed and an open solicitation. A second run adds nothing."""
+    from meetings.models import ActionItem, ActionProgress, AgendaItem, Committee, Meeting, Reply, Solicitation
+    from meetings.services import meetings as meeting_services
+    from meetings.services import solicitations as solicitation_services
+
+    agencies, staff = {"hrss": agency_a, "emergency": agency_a_emergency}, {}
+    for kind, name, username in (
+        ("health", "永康市卫生健康局", "weijian_t"),
+        ("housing", "永康市住房和城乡建设局", "zhujian_t"),
+        ("transport", "永康市交通运输局", "jiaotong_t"),
+    ):
+        agencies[kind] = AgencyFactory(name=name, region=regions["a"], kind=kind)
+        staff[kind] = UserFactory(username=username, role="agency_staff", agency=agencies[kind])
     call_command("load_demo_meetings", stdout=io.StringIO())
-    from meetings.models import Committee
 
     committee = Committee.objects.get(region=regions["a"])
     counts = (committee.members.count(), committee.tasks.count(), TaskProgress.objects.count())
@@ -552,9 +579,90 @@ def test_load_demo_meetings_is_idempotent(users, regions, agency_a, agency_a_eme
     assert replaced.replaced_by.get().joined_on == replaced.left_on
     for member in committee.members.all():
         member.full_clean()
-    call_command("load_demo_meetings", stdout=io.StringIO())
+
+    # the annual start-of-year meeting: replayed at its dates and closed
+    annual = Meeting.objects.get(committee=committee, kind=Meeting.Kind.ANNUAL)
+    assert annual.title.endswith("年度工伤预防工作联席会议第一次全体会议")
+    assert annual.state == Meeting.State.CLOSED and annual.minutes and annual.chaired_by
+    assert annual.starts_at < annual.minutes_published_at < timezone.now()
+    assert annual.notice_sent_at < annual.starts_at
+    proposal = annual.agenda_items.get(source=AgendaItem.Source.AGENCY)
+    assert proposal.agency == agencies["emergency"] and proposal.state == AgendaItem.State.APPROVED
+    assert proposal.proposed_at <= annual.agenda_cutoff
+    replies = dict(annual.attendance.values_list("agency__kind", "reply"))
+    assert replies["health"] == "delegate" and replies["emergency"] == "attends"
+    assert not annual.attendance.filter(present__isnull=True).exists()
+    assert annual.decisions.count() == 2
+    actions = {a.state: a for a in ActionItem.objects.filter(decision__meeting=annual)}
+    assert set(actions) == {ActionItem.State.DONE, ActionItem.State.OPEN}
+    done, late = actions[ActionItem.State.DONE], actions[ActionItem.State.OPEN]
+    assert done.lead_agency == agencies["emergency"] and done.done_on <= done.due_on
+    assert late.lead_agency == agencies["health"] and late.due_on < timezone.localdate()
+    assert list(meeting_services.overdue_action_items(committee)) == [late]
+    assert done.progress.count() == 1 and late.progress.count() == 1
+    # the minutes are published: a member agency downloads their PDF
+    pdf = client_for(users["staff_a_emergency"]).get(reverse("meetings:minutes_pdf", args=[annual.pk]))
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+    # the upcoming regular meeting: calling for items, 卫健's proposal waits
+    upcoming = Meeting.objects.get(committee=committee, kind=Meeting.Kind.REGULAR)
+    assert upcoming.state == Meeting.State.CALLING
+    ahead = upcoming.starts_at - timezone.now()
+    assert datetime.timedelta(days=19) < ahead < datetime.timedelta(days=23)
+    assert upcoming.agenda_cutoff > timezone.now()
+    item = upcoming.agenda_items.get(source=AgendaItem.Source.AGENCY)
+    assert item.agency == agencies["health"] and item.state == AgendaItem.State.PROPOSED
+
+    # the closed solicitation (seed 000's letter): comments with the scan, 无意见, two lapsed
+    closed = Solicitation.objects.get(committee=committee, state=Solicitation.State.CLOSED)
+    assert "工伤预防监测机制工作实施方案（征求意见稿）" in closed.title and closed.deadline < timezone.now()
+    assert closed.attachments.count() == 1 and closed.attachments.get().name.endswith(".pdf")
+    states = {r.agency.kind: r for r in closed.replies.select_related("agency")}
+    assert set(states) == {"emergency", "health", "housing", "transport"}
+    assert states["emergency"].state == Reply.State.COMMENTS and states["emergency"].comments
+    assert states["emergency"].scan.read(5) == b"%PDF-"
+    assert states["housing"].state == Reply.State.NO_OPINION
+    assert states["health"].state == states["transport"].state == Reply.State.LAPSED
+    assert states["health"].replied_at == closed.deadline
+    # the open solicitation: 交通运输 replied, 卫健 still owes its reply (its waiting list and to-do)
+    open_ = Solicitation.objects.get(committee=committee, state=Solicitation.State.OPEN)
+    ahead = open_.deadline - timezone.now()
+    assert datetime.timedelta(days=9) < ahead < datetime.timedelta(days=11)
+    states = dict(open_.replies.values_list("agency__kind", "state"))
+    assert states == {
+        "emergency": Reply.State.WAITING,
+        "health": Reply.State.WAITING,
+        "housing": Reply.State.WAITING,
+        "transport": Reply.State.NO_OPINION,
+    }
+    waiting = list(solicitation_services.waiting_replies(staff["health"]))
+    assert [r.solicitation for r in waiting] == [open_]
+    health = client_for(staff["health"])
+    assert open_.title in health.get(reverse("meetings:reply_waiting")).content.decode()
+    assert reverse("meetings:reply_edit", args=[waiting[0].pk]) in health.get(reverse("home")).content.decode()
+
+    rows = (
+        Meeting.objects.count(),
+        AgendaItem.objects.count(),
+        ActionItem.objects.count(),
+        ActionProgress.objects.count(),
+        Solicitation.objects.count(),
+        Reply.objects.exclude(state=Reply.State.WAITING).count(),
+    )
+    assert rows[0] == 2 and rows[4] == 2
+    out = io.StringIO()
+    call_command("load_demo_meetings", stdout=out)
+    assert "0 new meetings, 0 new solicitations" in out.getvalue()
     assert (committee.members.count(), committee.tasks.count(), TaskProgress.objects.count()) == counts
     assert KeyTask.objects.count() == 11
+    assert (
+        Meeting.objects.count(),
+        AgendaItem.objects.count(),
+        ActionItem.objects.count(),
+        ActionProgress.objects.count(),
+        Solicitation.objects.count(),
+        Reply.objects.exclude(state=Reply.State.WAITING).count(),
+    ) == rows
 
 
 def test_load_demo_meetings_needs_the_demo_region(db):

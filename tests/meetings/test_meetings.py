@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from meetings import minutes
 from meetings.models import ActionItem, ActionReminder, AgendaItem, Attendance, Meeting, Member
@@ -379,6 +380,9 @@ def test_overdue_selector_and_todo(meeting, users, clock, agency_a_emergency, co
     items = list(todos(users["staff_a_emergency"]))
     assert any(i.level == "danger" and i.count == 1 for i in items)
     assert not any(i.level == "danger" for i in todos(users["staff_a_health"]))
+    # The secretariat sees every overdue item of its committee, whichever agency leads it.
+    flagged = [(str(i.title), i.count) for i in todos(users["secretariat_a"]) if i.level == "danger"]
+    assert (str(_("Overdue action items of the joint meeting")), 1) in flagged
 
 
 # --- minutes documents ------------------------------------------------------------------------------------------
