@@ -239,6 +239,14 @@ class AgendaItem(CommitteeScoped):
     def __str__(self):
         return self.title
 
+    @classmethod
+    def scope_visible(cls, qs, user):
+        """The agenda of the committee's meetings; of the items not (yet) on it, an agency sees its own proposals
+        and the secretariat all."""
+        secretariat = cls.scope_editable(cls.objects.all(), user).values("pk")
+        own = Q(agency_id=user.agency_id) if getattr(user, "agency_id", None) else Q(pk__in=[])
+        return super().scope_visible(qs, user).filter(Q(state=cls.State.APPROVED) | own | Q(pk__in=secretariat))
+
 
 class AgendaAttachment(CommitteeScoped):
     committee_path = "owner__meeting__committee__region"
@@ -258,6 +266,11 @@ class AgendaAttachment(CommitteeScoped):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def scope_visible(cls, qs, user):
+        """The files of the agenda items the user sees."""
+        return qs.filter(owner__in=AgendaItem.objects.visible_to(user).values("pk"))
 
 
 class Attendance(CommitteeScoped):

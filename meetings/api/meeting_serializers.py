@@ -36,7 +36,22 @@ class AgendaItemSerializer(serializers.ModelSerializer):
         return [{"id": a.pk, "name": a.name, "size": a.size} for a in obj.attachments.all()]
 
 
-class AgendaItemProposeSerializer(serializers.Serializer):
+class VisibleChoices:
+    """Related fields chosen among the rows the requesting user may see: a row outside the user's scope is the
+    same "invalid choice" as a row that does not exist (no existence oracle)."""
+
+    visible_fields: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.context.get("request"), "user", None)
+        for name, model in self.visible_fields.items():
+            self.fields[name].queryset = model.objects.visible_to(user)
+
+
+class AgendaItemProposeSerializer(VisibleChoices, serializers.Serializer):
+    visible_fields = {"meeting": Meeting}
+
     meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all())
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -89,7 +104,9 @@ class MeetingDetailSerializer(MeetingSerializer):
         read_only_fields = [*MeetingSerializer.Meta.read_only_fields, "minutes"]
 
 
-class MeetingCreateSerializer(serializers.Serializer):
+class MeetingCreateSerializer(VisibleChoices, serializers.Serializer):
+    visible_fields = {"committee": Committee}
+
     committee = serializers.PrimaryKeyRelatedField(queryset=Committee.objects.all())
     kind = serializers.ChoiceField(choices=Meeting.Kind.choices)
     title = serializers.CharField(max_length=200)

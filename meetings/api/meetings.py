@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -17,7 +16,7 @@ from rest_framework.settings import api_settings
 
 from portal.api import ScopedViewSetMixin
 
-from ..models import ActionItem, AgendaItem, Committee, Meeting
+from ..models import ActionItem, ActionProgress, AgendaItem, Meeting
 from ..services import meetings as services
 from . import meeting_serializers as s
 
@@ -71,8 +70,6 @@ class MeetingViewSet(
     def create(self, request, *args, **kwargs):
         data = self.input(s.MeetingCreateSerializer)
         committee = data.pop("committee")
-        if not Committee.objects.visible_to(request.user).filter(pk=committee.pk).exists():
-            raise Http404
         meeting = services.call_meeting(actor=request.user, committee=committee, **data)
         return Response(s.MeetingSerializer(meeting).data, status=status.HTTP_201_CREATED)
 
@@ -99,8 +96,6 @@ class AgendaItemViewSet(
     def create(self, request, *args, **kwargs):
         data = self.input(s.AgendaItemProposeSerializer)
         meeting = data["meeting"]
-        if not Meeting.objects.visible_to(request.user).filter(pk=meeting.pk).exists():
-            raise Http404
         item = services.propose_agenda_item(
             actor=request.user,
             meeting=meeting,
@@ -114,15 +109,17 @@ class AgendaItemViewSet(
     @extend_schema(request=s.AgendaApproveSerializer, responses=s.AgendaItemSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
+        item = self.get_object()  # out of scope: 404 before the body is read
         data = self.input(s.AgendaApproveSerializer)
-        item = services.approve_agenda_item(actor=request.user, item=self.get_object(), position=data.get("position"))
+        item = services.approve_agenda_item(actor=request.user, item=item, position=data.get("position"))
         return Response(self.get_serializer(item).data)
 
     @extend_schema(request=s.AgendaDeclineSerializer, responses=s.AgendaItemSerializer)
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
+        item = self.get_object()
         data = self.input(s.AgendaDeclineSerializer)
-        item = services.decline_agenda_item(actor=request.user, item=self.get_object(), reason=data["reason"])
+        item = services.decline_agenda_item(actor=request.user, item=item, reason=data["reason"])
         return Response(self.get_serializer(item).data)
 
 
@@ -135,15 +132,23 @@ class ActionItemViewSet(_Base, viewsets.ReadOnlyModelViewSet):
     ordering = ["state", "due_on", "id"]
     required_permissions = {"progress": "meetings.add_actionprogress", "done": "meetings.view_actionitem"}
 
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.action == "retrieve":
+            progress = ActionProgress.objects.select_related("agency")
+            qs = qs.prefetch_related(Prefetch("progress", queryset=progress))
+        return qs
+
     def get_serializer_class(self):
         return s.ActionItemDetailSerializer if self.action == "retrieve" else s.ActionItemSerializer
 
     @extend_schema(request=s.ActionProgressInputSerializer, responses={201: s.ActionProgressSerializer})
     @action(detail=True, methods=["post"])
     def progress(self, request, pk=None):
+        action_item = self.get_object()
         data = self.input(s.ActionProgressInputSerializer)
         report = services.report_progress(
-            actor=request.user, action=self.get_object(), text=data["text"], percent=data["percent"]
+            actor=request.user, action=action_item, text=data["text"], percent=data["percent"]
         )
         return Response(s.ActionProgressSerializer(report).data, status=status.HTTP_201_CREATED)
 

@@ -424,6 +424,8 @@ def report_progress(
         raise ValidationError({"quarter": _("The quarter is 1–4, or 0 for the whole year.")})
     if not 2020 <= year <= 2100 or quarter_start(year, quarter) > _today():
         raise ValidationError({"year": _("Progress can be reported only for a period that has begun.")})
+    # The committee's lock, which compiling the yearly report takes too: a report never slips in beside one.
+    Committee.objects.select_for_update().filter(pk=task.committee_id).first()
     existing = (
         TaskProgress.objects.select_for_update().filter(task=task, agency=agency, year=year, quarter=quarter).first()
     )
@@ -734,6 +736,10 @@ def compile_yearly_report(committee: Committee, year: int, actor=None) -> tuple[
         return found, False
     with transaction.atomic():
         Committee.objects.select_for_update().filter(pk=committee.pk).first()
+        # Under the lock no progress report can change: the content is read again, so the version holds what is
+        # there when it is made.
+        content = yearly_content(committee, year)
+        digest = fingerprint(content)
         found = YearlyReport.objects.filter(committee=committee, year=year, fingerprint=digest).first()
         if found is not None:
             return found, False

@@ -427,7 +427,8 @@ def may_reply(actor, meeting: Meeting, now=None) -> bool:
 @transaction.atomic
 def reply_to_notice(*, actor, meeting: Meeting, reply: str, name: str = "", title: str = "") -> Attendance:
     """The agency's reply: attends (who), sends a delegate (name and title required) or excused; until the start."""
-    meeting = _visible(actor, Meeting, meeting.pk)
+    # The meeting first, then the row (the order record_attendance takes them in).
+    meeting = Meeting.objects.select_for_update().get(pk=_visible(actor, Meeting, meeting.pk).pk)
     if not actor.has_perm("meetings.change_attendance") or not actor.agency_id:
         raise PermissionDenied
     row = Attendance.objects.select_for_update().filter(meeting=meeting, agency_id=actor.agency_id).first()
@@ -524,8 +525,7 @@ def create_action_item(
 ) -> ActionItem:
     """An action item (督办事项) from a decision; the lead and participating agencies are told."""
     decision = Decision.objects.select_related("meeting__committee").get(pk=decision.pk)
-    committee = decision.meeting.committee
-    _require_secretariat(actor, committee)
+    committee = _held_meeting(actor, decision.meeting).committee  # locked; refused once the minutes are out
     members = set(member_agency_ids(committee))
     participants = [a for a in participants if a.pk != lead_agency.pk]
     if lead_agency.pk not in members or any(a.pk not in members for a in participants):
@@ -614,8 +614,9 @@ def may_mark_done(actor, action: ActionItem) -> bool:
 
 @transaction.atomic
 def report_progress(*, actor, action: ActionItem, text: str, percent: int) -> ActionProgress:
-    """Progress on an action item, by its lead or a participating agency."""
-    action = _visible(actor, ActionItem, action.pk)
+    """Progress on an action item, by its lead or a participating agency (not once it is done: locked against
+    a concurrent "done")."""
+    action = ActionItem.objects.select_for_update().get(pk=_visible(actor, ActionItem, action.pk).pk)
     if not may_report_progress(actor, action):
         if action.state != ActionItem.State.OPEN and actor.agency_id in action_agency_ids(action):
             raise ValidationError(_("The action item is no longer open."))

@@ -49,6 +49,14 @@ def current_committee(request) -> Committee:
 # --- the list ------------------------------------------------------------------------------------------------
 
 
+def _posted_pk(request, name: str) -> int:
+    """A primary key sent in the form (anything but digits is no row: 404, not an error)."""
+    raw = (request.POST.get(name) or "").strip()
+    if not raw.isdigit():
+        raise Http404
+    return int(raw)
+
+
 class TaskListView(generic.PortalPermissionMixin, TemplateView):
     permission_required = "meetings.view_keytask"
     template_name = "meetings/keytasks/task_list.html"
@@ -167,7 +175,7 @@ class AdoptTemplateView(PostView):
     permission_required = "meetings.add_keytask"
 
     def post(self, request, *args, **kwargs):
-        committee = get_visible_or_404(Committee, request.user, editable=True, pk=request.POST.get("committee") or 0)
+        committee = get_visible_or_404(Committee, request.user, editable=True, pk=_posted_pk(request, "committee"))
         result = services.adopt_template(actor=request.user, committee=committee)
         if result.created:
             messages.success(request, _("%(count)s tasks adopted from the template.") % {"count": len(result.created)})
@@ -303,7 +311,7 @@ class YearlyReportCompileView(PostView):
     permission_required = "meetings.add_yearlyreport"
 
     def post(self, request, *args, **kwargs):
-        committee = get_visible_or_404(Committee, request.user, editable=True, pk=request.POST.get("committee") or 0)
+        committee = get_visible_or_404(Committee, request.user, editable=True, pk=_posted_pk(request, "committee"))
         form = CompileForm(request.POST)
         if not form.is_valid():
             for errors in form.errors.values():

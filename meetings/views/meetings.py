@@ -68,7 +68,7 @@ class MeetingFilterSet(django_filters.FilterSet):
         fields = ["when", "kind", "state"]
 
     def filter_when(self, queryset, name, value):
-        now = timezone.now()
+        now = services._now()
         if value == "upcoming":
             return queryset.filter(starts_at__gte=now)
         if value == "past":
@@ -90,7 +90,7 @@ class MeetingTable(tables.Table):
         attrs = {"class": "table table-sm table-hover align-middle", "data-testid": "meeting-table"}
         row_attrs = {
             "data-meeting": lambda record: record.pk,
-            "data-upcoming": lambda record: "1" if record.starts_at >= timezone.now() else "0",
+            "data-upcoming": lambda record: "1" if record.starts_at >= services._now() else "0",
         }
 
     def render_state(self, value, record):
@@ -132,7 +132,7 @@ class ActionItemFilterSet(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        overdue = Q(state=ActionItem.State.OPEN, due_on__lt=timezone.localdate())
+        overdue = Q(state=ActionItem.State.OPEN, due_on__lt=services._today())
         return queryset.filter(overdue) if value else queryset.exclude(overdue)
 
     def filter_agency(self, queryset, name, value):
@@ -177,7 +177,7 @@ class ActionItemTable(tables.Table):
 
 
 def _overdue(action: ActionItem) -> bool:
-    return action.state == ActionItem.State.OPEN and action.due_on < timezone.localdate()
+    return action.state == ActionItem.State.OPEN and action.due_on < services._today()
 
 
 class ActionItemListView(generic.ScopedListView):
@@ -229,7 +229,7 @@ class MeetingCreateView(generic.PortalPermissionMixin, FormView):
 def meeting_context(request, meeting: Meeting, **forms) -> dict:
     """Everything the meeting page shows (also rendered by the form views when their form has errors)."""
     user = request.user
-    now = timezone.now()
+    now = services._now()
     secretariat = is_secretariat_of(user, meeting.committee)
     items = list(
         meeting.agenda_items.select_related("agency")
@@ -508,7 +508,7 @@ class _MinutesDownload(generic.PortalPermissionMixin, View):
     def get(self, request, pk):
         meeting = get_visible_or_404(Meeting.objects.select_related("committee__lead_agency"), request.user, pk=pk)
         secretariat = is_secretariat_of(request.user, meeting.committee)
-        if not (meeting.state == Meeting.State.CLOSED or (secretariat and timezone.now() >= meeting.starts_at)):
+        if not (meeting.state == Meeting.State.CLOSED or (secretariat and services._now() >= meeting.starts_at)):
             messages.error(request, _("The minutes are not published yet."))
             return redirect(meeting)
         services.record_export(actor=request.user, meeting=meeting, fmt=self.fmt)
@@ -613,7 +613,7 @@ def todos(user):
         return
     if not user.has_perm("meetings.view_meeting"):
         return
-    today = timezone.localdate()
+    today = services._today()
     mine = services.action_items_for_agency(user.agency_id).filter(committee__in=Committee.objects.visible_to(user))
     overdue = mine.filter(due_on__lt=today).count()
     if overdue:
@@ -623,7 +623,7 @@ def todos(user):
     if soon:
         url = reverse("meetings:actionitem_list") + f"?state=open&agency={user.agency_id}"
         yield TodoItem(title=_("Action items due within 7 days"), url=url, count=soon, level="warning")
-    now = timezone.now()
+    now = services._now()
     pending = (
         Attendance.objects.filter(
             agency_id=user.agency_id,

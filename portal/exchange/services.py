@@ -65,11 +65,13 @@ def _check_secretariat(actor, agency) -> None:
         raise PermissionDenied(_("Only the joint meeting's secretariat sets what its member agencies owe."))
 
 
+@transaction.atomic
 def set_obligation(*, actor, agency: Agency, kind: str, due_days: int, is_active: bool = True, note: str = ""):
     """Create or change what ``agency`` owes each quarter (the secretariat of its region, audited)."""
     _check_secretariat(actor, agency)
     data = {"due_days": due_days, "is_active": is_active, "note": note}
-    existing = Obligation.objects.filter(agency=agency, kind=kind).first()
+    Agency.objects.select_for_update().filter(pk=agency.pk).first()  # two secretaries at once: one after the other
+    existing = Obligation.objects.select_for_update().filter(agency=agency, kind=kind).first()
     if existing is None:
         return create_object(actor=actor, model=Obligation, data={"agency": agency, "kind": kind, **data})
     return update_object(actor=actor, instance=existing, data=data)

@@ -21,6 +21,7 @@ def _link(page, label):
 
 
 def _open_add_form(page, live_server):
+    page.get_by_test_id("nav-registries").click()  # the registries' menu of the navigation bar
     _link(page, "用人单位").click()
     page.wait_for_url(f"{live_server.url}/enterprises/")
     expect(page.get_by_role("cell", name="永康五金制品有限公司")).to_be_visible()  # the county's own enterprise

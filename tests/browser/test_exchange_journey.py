@@ -41,6 +41,12 @@ def click_and_wait(page: Page, locator, timeout: float | None = None) -> None:
         locator.click()
 
 
+def open_exchange(page) -> None:
+    """The exchange from the navigation bar's joint-work menu."""
+    page.get_by_test_id("nav-collaboration").click()
+    click_and_wait(page, page.locator("nav a[href='/exchange/']"))
+
+
 def test_agencies_confirm_the_secretariat_builds_the_report_and_a_member_downloads_it(
     open_context,
     live_server,
@@ -60,7 +66,7 @@ def test_agencies_confirm_the_secretariat_builds_the_report_and_a_member_downloa
     for username, kind, records in (("staff_a", "injury_cases", "2"), ("staff_a_em", "safety_accidents", "0")):
         page = open_context().new_page()
         login(page, live_server, username, TEST_PASSWORD)
-        click_and_wait(page, page.locator("nav a[href='/exchange/']"))
+        open_exchange(page)
         assert page.url == f"{live_server.url}/exchange/quarters/2026/3/"
         expect(page.get_by_test_id("quarter-state")).to_have_attribute("data-state", "open")
         expect(page.get_by_test_id(f"total-{kind}")).to_have_text(records)
@@ -82,7 +88,7 @@ def test_agencies_confirm_the_secretariat_builds_the_report_and_a_member_downloa
     clock(datetime.date(2026, 11, 1))
     secretariat = open_context().new_page()
     login(secretariat, live_server, "secretariat_a", TEST_PASSWORD)
-    click_and_wait(secretariat, secretariat.locator("nav a[href='/exchange/']"))
+    open_exchange(secretariat)
     assert secretariat.url == f"{live_server.url}/exchange/board/2026/3/"
     board = secretariat.get_by_test_id("board")
     expect(board.locator("tr[data-kind=hrss] [data-testid=status]")).to_have_attribute("data-status", "confirmed")
@@ -105,7 +111,7 @@ def test_agencies_confirm_the_secretariat_builds_the_report_and_a_member_downloa
     # 3. 卫健 staff, told of the report, download the XLSX from the list.
     health = open_context(accept_downloads=True).new_page()
     login(health, live_server, "staff_a_health", TEST_PASSWORD)
-    click_and_wait(health, health.locator("nav a[href='/exchange/']"))
+    open_exchange(health)
     expect(health.get_by_test_id("quarter-state")).to_have_attribute("data-state", "overdue")
     click_and_wait(health, health.get_by_test_id("tab-reports"))
     row = health.locator(f"[data-testid=report-table] tr[data-report='{report.pk}']")

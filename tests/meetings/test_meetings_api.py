@@ -82,11 +82,12 @@ def test_agency_proposes_and_secretariat_decides(api_client_for, meeting, users,
     assert sec.post(f"{BASE}/meetings/{meeting.pk}/send-notice/").status_code == 400
 
 
-def test_other_region_gets_404_on_propose(api_client_for, meeting, users):
-    response = api_client_for(users["staff_b"]).post(
-        f"{BASE}/agenda-items/", {"meeting": meeting.pk, "title": "x"}, format="json"
-    )
-    assert response.status_code == 404
+def test_another_regions_meeting_is_no_choice_for_a_proposal(api_client_for, meeting, users):
+    """As for a meeting that does not exist: the answer does not tell that it exists elsewhere."""
+    client = api_client_for(users["staff_b"])
+    response = client.post(f"{BASE}/agenda-items/", {"meeting": meeting.pk, "title": "x"}, format="json")
+    missing = client.post(f"{BASE}/agenda-items/", {"meeting": meeting.pk + 999, "title": "x"}, format="json")
+    assert response.status_code == missing.status_code == 400 and "meeting" in response.data
 
 
 def test_propose_after_cutoff_is_400(api_client_for, meeting, users):
@@ -169,3 +170,26 @@ def test_secretariat_of_another_region_gets_404(api_client_for, meeting, users, 
     item = services.propose_agenda_item(actor=users["staff_a_emergency"], meeting=meeting, title="议题")
     assert other.post(f"{BASE}/agenda-items/{item.pk}/approve/").status_code == 404
     assert other.post(f"{BASE}/meetings/{meeting.pk}/send-notice/").status_code == 404
+
+
+def test_another_agencys_proposal_is_its_own_until_it_is_on_the_agenda(api_client_for, meeting, users):
+    """卫健 does not read 应急's pending proposal (nor its files); once approved it is the agenda, read by all."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    item = services.propose_agenda_item(
+        actor=users["staff_a_emergency"],
+        meeting=meeting,
+        title="联合检查",
+        description="",
+        files=[SimpleUploadedFile("方案.pdf", b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")],
+    )
+    health = api_client_for(users["staff_a_health"])
+    assert health.get(f"{BASE}/agenda-items/{item.pk}/").status_code == 404
+    assert item.pk not in [i["id"] for i in health.get(f"{BASE}/agenda-items/").data["results"]]
+    assert api_client_for(users["staff_a_emergency"]).get(f"{BASE}/agenda-items/{item.pk}/").status_code == 200
+    from meetings.models import AgendaAttachment
+
+    assert not AgendaAttachment.objects.visible_to(users["staff_a_health"]).exists()
+    services.approve_agenda_item(actor=users["secretariat_a"], item=item)
+    assert health.get(f"{BASE}/agenda-items/{item.pk}/").status_code == 200
+    assert AgendaAttachment.objects.visible_to(users["staff_a_health"]).count() == 1

@@ -10,3 +10,12 @@ def test_only_agency_users_have_the_joint_meeting_in_the_nav(committee, users, c
     url = f'href="{reverse("meetings:index")}"'
     assert url in client_for(users["staff_a_emergency"]).get(reverse("home")).content.decode()
     assert url not in client_for(users["officer_a"]).get(reverse("home")).content.decode()
+
+
+def test_the_registries_and_the_joint_work_are_menus(committee, users, client_for):
+    staff = client_for(users["staff_a"]).get(reverse("home")).content.decode()
+    assert 'data-testid="nav-registries"' in staff and 'data-testid="nav-collaboration"' in staff
+    menu = staff.split('data-testid="nav-collaboration"', 1)[1].split("</ul>", 1)[0]
+    assert reverse("exchange:index") in menu and reverse("meetings:index") in menu
+    officer = client_for(users["officer_a"]).get(reverse("home")).content.decode()
+    assert 'data-testid="nav-collaboration"' not in officer

@@ -390,6 +390,9 @@ class ExchangeReportViewSet(ExchangeViewSetMixin, viewsets.ReadOnlyModelViewSet)
         region = Region.objects.filter(code=code).first()
         if region is None:
             raise ValidationError({"region": [_("There is no region with this code.")]})
+        home = _agency_of(request.user).region
+        if not (region.path.startswith(home.path) or region.path in home.ancestor_paths()):
+            raise NotFound  # outside the caller's scope: as if it did not exist
         if not is_secretariat_of(request.user, region):
             raise PermissionDenied(_("Only the joint meeting's secretariat builds the exchange report."))
         year, quarter = data["year"], data["quarter"]
