@@ -134,5 +134,10 @@ def exception_handler(exc, context):
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        # Every 400 is keyed: a message that names no field goes under "non_field_errors", as DRF's own do.
+        from rest_framework.settings import api_settings
+
+        exc = ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+        )
     return drf_exception_handler(exc, context)

@@ -6,14 +6,11 @@ out of scope is a 404, a role without the permission a 403. Every write is one s
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from portal.accounts.models import Agency
 from portal.api import ScopedViewSetMixin
@@ -110,27 +107,11 @@ class ReplaceSerializer(serializers.Serializer):
 # --- views ---------------------------------------------------------------------------------------------------
 
 
-class MeetingsViewSetMixin(ScopedViewSetMixin):
-    """A service's error without a field goes under ``non_field_errors``, so every 400 is keyed."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = ValidationError(
-                exc.message_dict if hasattr(exc, "error_dict") else {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-            )
-        return super().handle_exception(exc)
-
-    def input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-
 _MEMBERS = Prefetch("members", queryset=Member.objects.select_related("agency").prefetch_related("replaced_by"))
 
 
 class CommitteeViewSet(
-    MeetingsViewSetMixin,
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -168,7 +149,7 @@ class CommitteeViewSet(
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 
-class MemberViewSet(MeetingsViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class MemberViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Every membership (``?committee=<id>``, ``?current=true``); the secretariat records that a member leaves or
     is replaced."""
 

@@ -13,12 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.accounts.models import Agency
+from portal.api import ScopedViewSetMixin
 from portal.permissions import get_visible_or_404
 
 from ..models import Committee, KeyTask, TaskProgress, YearlyReport
 from ..services import keytasks as services
 from ..services.committee import committee_for
-from .committee import MeetingsViewSetMixin
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -182,7 +182,7 @@ def _committee(request, committee_id, *, editable: bool) -> Committee:
 
 
 class KeyTaskViewSet(
-    MeetingsViewSetMixin,
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -283,7 +283,7 @@ class DownloadRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data, "application/json", renderer_context)
 
 
-class YearlyReportViewSet(MeetingsViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class YearlyReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The yearly implementation reports: every version, newest first; the content in a version's detail; its PDF
     and DOCX (``files/pdf/``, ``files/docx/``; downloads audited). The secretariat compiles on demand (``compile``:
     a new version only when the content changed)."""

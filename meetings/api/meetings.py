@@ -6,13 +6,11 @@ answer 403 (not the secretariat) rather than hide the row."""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from portal.api import ScopedViewSetMixin
 
@@ -26,18 +24,6 @@ class _Base(ScopedViewSetMixin):
 
     def get_queryset(self):
         return self.queryset.all().visible_to(self.request.user)
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError) and not hasattr(exc, "error_dict"):
-            from rest_framework.exceptions import ValidationError
-
-            exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-        return super().handle_exception(exc)
-
-    def input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 class MeetingViewSet(

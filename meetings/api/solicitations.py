@@ -18,7 +18,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from portal.accounts.models import Agency
 
@@ -137,18 +136,7 @@ class SolicitationAttachmentUploadSerializer(serializers.Serializer):
 # --- viewsets ---------------------------------------------------------------------------------------------------
 
 
-class _ServiceErrors:
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            if hasattr(exc, "error_dict"):
-                exc = ValidationError(exc.message_dict)
-            else:
-                exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-        return super().handle_exception(exc)
-
-
 class SolicitationViewSet(
-    _ServiceErrors,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -229,7 +217,7 @@ class SolicitationViewSet(
         return self._out(obj)
 
 
-class ReplyViewSet(_ServiceErrors, viewsets.ReadOnlyModelViewSet):
+class ReplyViewSet(viewsets.ReadOnlyModelViewSet):
     """Replies: the secretariat's committees' all, an agency's own. ``reply`` is the agency's answer."""
 
     queryset = Reply.objects.all()

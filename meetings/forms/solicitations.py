@@ -6,31 +6,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms import StyledFormMixin
+from portal.forms import MultipleFileField, StyledFormMixin
 
 from ..models import Committee, Reply, Solicitation
 from ..services import solicitations as services
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 FILE_HELP = _("PDF, PNG, JPEG, Word (.docx) or Excel (.xlsx); the type is checked by the file's content.")
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input (Django's documented recipe)."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
 
 
 class AgencyChoiceField(forms.ModelMultipleChoiceField):

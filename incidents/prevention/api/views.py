@@ -102,8 +102,7 @@ class BulletinFilters(BulletinFilterSet):
 
 class LoopViewSetMixin(ScopedViewSetMixin):
     """Scope by method as ``ScopedViewSetMixin`` does, but let the officer's own actions read through the
-    visible scope; and give a service's error without a field under ``non_field_errors``, so every 400 is
-    keyed."""
+    visible scope."""
 
     visible_actions: frozenset[str] = frozenset()
 
@@ -112,19 +111,6 @@ class LoopViewSetMixin(ScopedViewSetMixin):
         if self.request.method in permissions.SAFE_METHODS or self.action in self.visible_actions:
             return qs.visible_to(self.request.user)
         return qs.editable_by(self.request.user)
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError) and not hasattr(exc, "error_dict"):
-            exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-        return super().handle_exception(exc)
-
-    def input(self, serializer_class, data=None):
-        """Validate an action's input with its small serializer; its errors are a 400 naming the field."""
-        serializer = serializer_class(
-            data=self.request.data if data is None else data, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 def _created(obj, since) -> int:

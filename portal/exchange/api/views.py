@@ -9,7 +9,6 @@ scope is a 404; a role without the permission gets 403. Another government syste
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils import timezone
@@ -21,7 +20,6 @@ from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from portal.api import ScopedViewSetMixin
@@ -86,24 +84,6 @@ class ExchangeReportFilterSet(filters.FilterSet):
 # --- shared -------------------------------------------------------------------------------------------------------
 
 
-class ExchangeViewSetMixin(ScopedViewSetMixin):
-    """Scope by method as ``ScopedViewSetMixin`` does; a service's error without a field goes under
-    ``non_field_errors``, so every 400 is keyed."""
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError) and not hasattr(exc, "error_dict"):
-            exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-        return super().handle_exception(exc)
-
-    def input(self, serializer_class, data=None):
-        """Validate an action's input with its small serializer; its errors are a 400 naming the field."""
-        serializer = serializer_class(
-            data=self.request.data if data is None else data, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-
 def _agency_of(user):
     agency = getattr(user, "agency", None)
     if agency is None:
@@ -124,7 +104,7 @@ _EVENTS = Prefetch("events", queryset=ConfirmationEvent.objects.select_related("
 
 
 class ObligationViewSet(
-    ExchangeViewSetMixin,
+    ScopedViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -195,7 +175,7 @@ class ObligationViewSet(
 # --- confirmations ------------------------------------------------------------------------------------------------
 
 
-class ConfirmationViewSet(ExchangeViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ConfirmationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The agencies' confirmed (locked) and reopened quarters, each with its confirmations and reopenings."""
 
     queryset = Confirmation.objects.select_related("agency__region").prefetch_related(_EVENTS)
@@ -302,7 +282,7 @@ class DownloadRenderer(renderers.BaseRenderer):
         return renderers.JSONRenderer().render(data, "application/json", renderer_context)
 
 
-class ExchangeReportViewSet(ExchangeViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class ExchangeReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The consolidated quarterly reports: every version of a region's quarter, newest first, with its files
     (XLSX, PDF, JSON) and their SHA-256 checksums; a version's figures (``content``) in its detail."""
 
