@@ -44,7 +44,10 @@ class ScopedObjectMixin:
     editable = False
 
     def get_object(self, queryset=None):
-        qs = self.model.objects.all() if queryset is None else queryset
+        """The view's own queryset (its select_related, its filters) narrowed to the user's scope."""
+        if queryset is None:  # action views (plain ``View``s) have no get_queryset
+            queryset = self.get_queryset() if hasattr(self, "get_queryset") else self.model.objects.all()
+        qs = queryset
         return get_visible_or_404(qs, self.request.user, editable=self.editable, pk=self.kwargs["pk"])
 
 

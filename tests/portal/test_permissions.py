@@ -146,3 +146,31 @@ def test_api_schema_and_docs_need_login(client, users, client_for):
 @pytest.mark.parametrize(("role", "status"), [("sysadmin", 200), ("secadmin", 403), ("auditor", 403)])
 def test_only_system_admin_sees_the_job_outbox(role, status, users, client_for):
     assert client_for(users[role]).get("/admin/portal/joboutbox/").status_code == status
+
+
+@pytest.mark.django_db
+def test_a_detail_view_fetches_through_its_own_queryset_within_the_scope(users, enterprise_a, enterprise_b, rf):
+    """``ScopedObjectMixin.get_object`` reads the view's ``get_queryset`` (its joins and filters), then the scope."""
+    from django.http import Http404
+
+    from enterprises.models import Enterprise
+    from portal.views import ScopedObjectMixin
+
+    class View(ScopedObjectMixin):
+        model = Enterprise
+
+        def __init__(self, request, pk, queryset):
+            self.request, self.kwargs, self._qs = request, {"pk": pk}, queryset
+
+        def get_queryset(self):
+            return self._qs
+
+    request = rf.get("/")
+    request.user = users["staff_a"]
+    joined = Enterprise.objects.select_related("region")
+    found = View(request, enterprise_a.pk, joined).get_object()
+    assert found == enterprise_a and "region" in found._state.fields_cache  # the view's join was used
+    with pytest.raises(Http404):  # the view's filter holds
+        View(request, enterprise_a.pk, Enterprise.objects.exclude(pk=enterprise_a.pk)).get_object()
+    with pytest.raises(Http404):  # and so does the scope
+        View(request, enterprise_b.pk, joined).get_object()
