@@ -15,23 +15,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from portal.permissions import AGENCY_ROLE_NAMES, ScopedQuerySet
-
-
-def _agency_scope(user, region_field: str) -> Q | None:
-    if getattr(user, "role", None) in AGENCY_ROLE_NAMES and user.agency_id:
-        region = user.agency.region
-        return Q(**{f"{region_field}__path__startswith": region.path}) | Q(
-            **{f"{region_field}__path__in": region.ancestor_paths()}
-        )
-    return None
+from portal import permissions
+from portal.permissions import ScopedQuerySet
 
 
 def is_secretariat_of(user, committee) -> bool:
-    """The secretariat (sitting at the lead agency) of the committee's region or of a region above it."""
-    if getattr(user, "role", None) != "secretariat" or not user.agency_id:
-        return False
-    return committee.region.path.startswith(user.agency.region.path)
+    """The secretariat of the committee's region or of a region above it (``portal.permissions``)."""
+    return permissions.is_secretariat_of(user, committee.region)
 
 
 class CommitteeScoped(models.Model):
@@ -45,7 +35,7 @@ class CommitteeScoped(models.Model):
 
     @classmethod
     def scope_visible(cls, qs, user):
-        q = _agency_scope(user, cls.committee_path)
+        q = permissions.region_tree_q(user, cls.committee_path)
         return qs.none() if q is None else qs.filter(q)
 
     @classmethod

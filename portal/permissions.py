@@ -276,6 +276,32 @@ class ScopedQuerySet(models.QuerySet):
         return visible.none()
 
 
+def region_tree_q(user, region_field: str) -> models.Q | None:
+    """Agency users: rows whose ``region_field`` lies in their region's subtree or above it (the joint meeting and
+    the exchange of a city concern its counties' agencies, and a county's concern the city). None for others."""
+    if getattr(user, "role", None) in AGENCY_ROLE_NAMES and getattr(user, "agency_id", None):
+        region = user.agency.region
+        return models.Q(**{f"{region_field}__path__startswith": region.path}) | models.Q(
+            **{f"{region_field}__path__in": region.ancestor_paths()}
+        )
+    return None
+
+
+def in_region_tree(user, region) -> bool:
+    """``region_tree_q`` for one region."""
+    if getattr(user, "role", None) not in AGENCY_ROLE_NAMES or not getattr(user, "agency_id", None):
+        return False
+    home = user.agency.region
+    return region.path.startswith(home.path) or region.path in home.ancestor_paths()
+
+
+def is_secretariat_of(user, region) -> bool:
+    """The secretariat (sitting at the lead agency) of the joint meeting of ``region`` or of a region above it."""
+    if getattr(user, "role", None) != "secretariat" or not getattr(user, "agency_id", None):
+        return False
+    return region.path.startswith(user.agency.region.path)
+
+
 def _active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 

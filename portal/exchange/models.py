@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.locks import DataKind
-from portal.permissions import AGENCY_ROLE_NAMES, ScopedQuerySet
+from portal.permissions import AGENCY_ROLE_NAMES, ScopedQuerySet, region_tree_q
 
 DEFAULT_DUE_DAYS = 15  # 每季度报送: by the 15th day after the quarter ends
 
@@ -33,24 +33,6 @@ def quarter_containing(day: datetime.date) -> tuple[int, int]:
 
 def previous_quarter(year: int, quarter: int) -> tuple[int, int]:
     return (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-
-
-def _in_scope_of_agency(user, region_field: str) -> Q | None:
-    """Agency users: rows of their region subtree and of the regions above it (a city's exchange concerns its
-    counties' agencies too)."""
-    if getattr(user, "role", None) in AGENCY_ROLE_NAMES and user.agency_id:
-        region = user.agency.region
-        return Q(**{f"{region_field}__path__startswith": region.path}) | Q(
-            **{f"{region_field}__path__in": region.ancestor_paths()}
-        )
-    return None
-
-
-def is_secretariat_of(user, region) -> bool:
-    """The secretariat of the joint meeting of ``region`` or of a region above it."""
-    if getattr(user, "role", None) != "secretariat" or not user.agency_id:
-        return False
-    return region.path.startswith(user.agency.region.path)
 
 
 class Obligation(models.Model):
@@ -87,7 +69,7 @@ class Obligation(models.Model):
 
     @classmethod
     def scope_visible(cls, qs, user):
-        q = _in_scope_of_agency(user, "agency__region")
+        q = region_tree_q(user, "agency__region")
         return qs.none() if q is None else qs.filter(q)
 
     @classmethod
@@ -158,7 +140,7 @@ class Confirmation(models.Model):
 
     @classmethod
     def scope_visible(cls, qs, user):
-        q = _in_scope_of_agency(user, "agency__region")
+        q = region_tree_q(user, "agency__region")
         return qs.none() if q is None else qs.filter(q)
 
     @classmethod
@@ -262,7 +244,7 @@ class ExchangeReport(models.Model):
 
     @classmethod
     def scope_visible(cls, qs, user):
-        q = _in_scope_of_agency(user, "region")
+        q = region_tree_q(user, "region")
         return qs.none() if q is None else qs.filter(q)
 
     @classmethod

@@ -119,10 +119,12 @@ def content(region, year: int, quarter: int, today: datetime.date | None = None)
             }
         )
     known = {r["code"] for r in regions}
-    for pk, extra in extras.items():  # regions with diseases, accidents or enterprises but no insured or cases
-        if pk is None:
-            continue
-        child = Region.objects.filter(pk=pk).values("code", "name").first()
+    # Regions with diseases, accidents or enterprises but no insured employees or cases: named in one query.
+    children = {
+        r["pk"]: r for r in Region.objects.filter(pk__in=[pk for pk in extras if pk]).values("pk", "code", "name")
+    }
+    for pk, extra in extras.items():
+        child = children.get(pk)
         if child and child["code"] not in known:
             regions.append(
                 {

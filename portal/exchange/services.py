@@ -22,7 +22,7 @@ from portal.accounts.models import Agency, User
 from portal.jobs import enqueue_named
 from portal.notifications.models import Notification
 from portal.notifications.services import notify, notify_many
-from portal.permissions import AGENCY_ROLE_NAMES
+from portal.permissions import AGENCY_ROLE_NAMES, is_secretariat_of
 from portal.reference.models import Region
 from portal.services import create_object, update_object
 
@@ -35,7 +35,6 @@ from .models import (
     ExchangeReport,
     Obligation,
     ReportFile,
-    is_secretariat_of,
     quarter_bounds,
 )
 from .selectors import Status, board, due_on, has_ended, last_quarter, obligations_of, quarter_entries

@@ -30,7 +30,7 @@ from portal.exports import XLSX_CONTENT_TYPE
 from portal.forms import add_service_errors
 from portal.locks import DataKind
 from portal.pagination import KeysetPaginator
-from portal.permissions import get_visible_or_404
+from portal.permissions import get_visible_or_404, is_secretariat_of
 
 from . import selectors, services, tasks
 from .forms import (
@@ -46,7 +46,6 @@ from .models import (
     ExchangeReport,
     Obligation,
     ReportFile,
-    is_secretariat_of,
     previous_quarter,
     quarter_bounds,
 )

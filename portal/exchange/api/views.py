@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 from portal.api import ScopedViewSetMixin
 from portal.jobs import enqueue
 from portal.locks import DataKind
+from portal.permissions import in_region_tree, is_secretariat_of
 from portal.reference.models import Region
 
 from .. import selectors, services, tasks
@@ -35,7 +36,6 @@ from ..models import (
     ExchangeReport,
     Obligation,
     ReportFile,
-    is_secretariat_of,
     quarter_bounds,
 )
 from . import serializers as s
@@ -370,8 +370,7 @@ class ExchangeReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         region = Region.objects.filter(code=code).first()
         if region is None:
             raise ValidationError({"region": [_("There is no region with this code.")]})
-        home = _agency_of(request.user).region
-        if not (region.path.startswith(home.path) or region.path in home.ancestor_paths()):
+        if not in_region_tree(request.user, region):
             raise NotFound  # outside the caller's scope: as if it did not exist
         if not is_secretariat_of(request.user, region):
             raise PermissionDenied(_("Only the joint meeting's secretariat builds the exchange report."))
