@@ -646,7 +646,7 @@ def probe(args, items: list[Scenario]) -> None:
         item.captured = ctx.captured_queries
         data = [q for q in item.captured if q["sql"].lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE"))]
         sql_ms = sum(float(q["time"]) for q in item.captured) * 1000
-        slowest = max(item.captured, key=lambda q: float(q["time"]))
+        slowest = max(item.captured, key=lambda q: float(q["time"]), default={"time": 0, "sql": "(none: all cached)"})
         rows.append(
             [
                 item.label,

@@ -66,22 +66,24 @@ def cached(queryset: models.QuerySet, compute: Callable[[], object], *, kind: st
 
 def cached_result(key, tables, compute: Callable[[], object]):
     """``compute()`` from the cache when none of ``tables`` has been written to since it was cached under ``key``
-    (anything ``repr`` describes fully: what the result depends on besides those tables)."""
+    (anything ``repr`` describes fully: what the result depends on besides those tables).
+
+    One round trip to the cache: the entry is read together with the tables' generations, and it holds the
+    generations it was computed under; it is used only when they are still the current ones."""
     seconds = getattr(settings, "COUNT_CACHE_SECONDS", 0)
     if seconds <= 0:
         return compute()
     tables = list(tables)
-    generations = cache.get_many([_PREFIX + t for t in tables])
-    fingerprint = repr((key, [(t, generations.get(_PREFIX + t)) for t in tables]))
-    entry = "portal:cached:" + hashlib.sha256(fingerprint.encode()).hexdigest()
-    value = cache.get(entry, _MISSING)
-    if value is _MISSING:
-        value = compute()
-        cache.set(entry, value, timeout=seconds)
+    entry = "portal:cached:" + hashlib.sha256(repr((key, tables)).encode()).hexdigest()
+    names = [_PREFIX + t for t in tables]
+    found = cache.get_many([entry, *names])
+    generations = tuple(found.get(name) for name in names)
+    stored = found.get(entry)
+    if stored is not None and stored[0] == generations:
+        return stored[1]
+    value = compute()
+    cache.set(entry, (generations, value), timeout=seconds)
     return value
-
-
-_MISSING = object()
 
 
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)"?', re.I)

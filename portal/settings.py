@@ -177,6 +177,8 @@ CACHES = {
         "CACHE_URL", default=urlsplit(_REDIS)._replace(path="/1").geturl() if _REDIS else "locmemcache://"
     )
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "portal.cache.RedisCache"  # one redis-py client per pool, not one per call
 # How long a list's count or a badge may be served from the cache (``portal.counts``: any write to a table it reads
 # makes it count again). Off with a per-process cache: a write in another process (the Celery worker committing an
 # import) would not reach it.

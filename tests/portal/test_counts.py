@@ -96,9 +96,7 @@ def test_touch_names_tables_or_models(settings):
     assert cache.get(counts._PREFIX + "enterprises_enterprise") and cache.get(counts._PREFIX + "reference_region")
 
 
-def test_a_list_opened_again_reads_only_the_session_the_user_and_the_page(
-    client_for, users, enterprise_a, kind, settings
-):
+def test_a_list_opened_again_reads_only_the_session_and_the_page(client_for, users, enterprise_a, kind, settings):
     make_cases(enterprise_a, kind, 30)
     client = client_for(users["staff_a"])
     url = reverse("incidents:injurycase_list")
@@ -110,4 +108,37 @@ def test_a_list_opened_again_reads_only_the_session_the_user_and_the_page(
         tables = [re.search(r'FROM "(\w+)"', sql).group(1) for sql in statements]
         if settings.SESSION_ENGINE.endswith("cached_db"):  # a shared cache: the session is read from it
             tables.insert(0, "django_session")
-        assert tables == ["django_session", "accounts_user", "incidents_injurycase"], statements
+        assert tables == ["django_session", "incidents_injurycase"], statements  # the user comes from the cache
+
+
+def test_a_cached_result_is_read_in_one_round_trip_and_recomputed_after_a_write(monkeypatch):
+    from django.core.cache import cache
+
+    calls, computed, depth = [], [], [0]
+
+    def counted(name, original):
+        def call(*args, **kwargs):  # only the outermost call (the memory cache's get_many calls its get)
+            if not depth[0]:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in ("get", "get_many", "set"):
+        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+
+    def compute():
+        computed.append(1)
+        return len(computed)
+
+    assert counts.cached_result(("test", 1), ["enterprises_enterprise"], compute) == 1
+    calls.clear()
+    assert counts.cached_result(("test", 1), ["enterprises_enterprise"], compute) == 1
+    assert calls == ["get_many"]  # the entry and the generation together
+    counts.touch(Enterprise)
+    assert counts.cached_result(("test", 1), ["enterprises_enterprise"], compute) == 2
+    assert counts.cached_result(("test", 2), ["enterprises_enterprise"], compute) == 3  # another key

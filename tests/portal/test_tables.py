@@ -28,3 +28,29 @@ def test_the_portal_answers_what_inspect_answers_and_remembers_it():
         tables._inspect = original
     assert calls == []  # remembered
     assert tables_utils.call_with_appropriate(first.render, {"value": 1, "record": "r", "table": None}) == "1:r"
+
+
+def test_a_template_column_is_compiled_once_and_renders_each_cell_as_before(monkeypatch):
+    import datetime
+    import zoneinfo
+
+    import django_tables2 as dt2
+
+    compiled = []
+    original = tables.Template
+    monkeypatch.setattr(tables, "Template", lambda code: compiled.append(code) or original(code))
+
+    class Table(dt2.Table):
+        when = dt2.DateTimeColumn(format="Y年n月j日 H:i")  # a format no other table uses: compiled here
+        day = dt2.DateColumn(format="Y-m-d")
+
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    rows = [
+        {"when": datetime.datetime(2025, 3, 1, 0, 30, tzinfo=datetime.UTC), "day": datetime.date(2025, 3, 1)},
+        {"when": datetime.datetime(2025, 3, 2, 9, 5, tzinfo=shanghai), "day": None},
+    ]
+    table = Table(rows)
+    cells = [[row.get_cell("when"), row.get_cell("day")] for row in table.rows]
+    assert cells == [["2025年3月1日 08:30", "2025-03-01"], ["2025年3月2日 09:05", "—"]]
+    assert '{{ value|date:"Y年n月j日 H:i"|default:default }}' in compiled
+    assert len(compiled) == len(set(compiled))  # each code once, for two rows
