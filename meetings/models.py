@@ -40,9 +40,8 @@ class CommitteeScoped(models.Model):
 
     @classmethod
     def scope_editable(cls, qs, user):
-        if getattr(user, "role", None) == "secretariat" and user.agency_id:
-            return qs.filter(**{f"{cls.committee_path}__path__startswith": user.agency.region.path})
-        return qs.none()
+        q = permissions.secretariat_q(user, cls.committee_path)
+        return qs.none() if q is None else qs.filter(q)
 
 
 def agenda_attachment_path(instance, filename):

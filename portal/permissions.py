@@ -302,6 +302,14 @@ def is_secretariat_of(user, region) -> bool:
     return region.path.startswith(user.agency.region.path)
 
 
+def secretariat_q(user, region_field: str) -> models.Q | None:
+    """``is_secretariat_of`` for rows: those whose ``region_field`` lies in the secretariat's region tree. None for
+    anyone who is not a secretariat."""
+    if getattr(user, "role", None) != "secretariat" or not getattr(user, "agency_id", None):
+        return None
+    return models.Q(**{f"{region_field}__path__startswith": user.agency.region.path})
+
+
 def _active(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.locks import DataKind
-from portal.permissions import AGENCY_ROLE_NAMES, ScopedQuerySet, region_tree_q
+from portal.permissions import AGENCY_ROLE_NAMES, ScopedQuerySet, region_tree_q, secretariat_q
 
 DEFAULT_DUE_DAYS = 15  # 每季度报送: by the 15th day after the quarter ends
 
@@ -74,9 +74,8 @@ class Obligation(models.Model):
 
     @classmethod
     def scope_editable(cls, qs, user):
-        if getattr(user, "role", None) == "secretariat" and user.agency_id:
-            return qs.filter(agency__region__path__startswith=user.agency.region.path)
-        return qs.none()
+        q = secretariat_q(user, "agency__region")
+        return qs.none() if q is None else qs.filter(q)
 
 
 class Confirmation(models.Model):
@@ -146,12 +145,8 @@ class Confirmation(models.Model):
     @classmethod
     def scope_editable(cls, qs, user):
         """An agency confirms its own quarters; the secretariat reopens those of its region."""
-        role = getattr(user, "role", None)
-        if role in AGENCY_ROLE_NAMES and user.agency_id:
-            own = Q(agency=user.agency_id)
-            if role == "secretariat":
-                own |= Q(agency__region__path__startswith=user.agency.region.path)
-            return qs.filter(own)
+        if getattr(user, "role", None) in AGENCY_ROLE_NAMES and user.agency_id:
+            return qs.filter(Q(agency=user.agency_id) | (secretariat_q(user, "agency__region") or Q(pk__in=[])))
         return qs.none()
 
 
