@@ -237,24 +237,32 @@ class AgendaItem(CommitteeScoped):
         return super().scope_visible(qs, user).filter(Q(state=cls.State.APPROVED) | own | Q(pk__in=secretariat))
 
 
-class AgendaAttachment(CommitteeScoped):
+class Attachment(CommitteeScoped):
+    """A file attached to a row of the committee (``owner``, declared by each kind with its upload folder)."""
+
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["owner", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class AgendaAttachment(Attachment):
     committee_path = "owner__meeting__committee__region"
 
     owner = models.ForeignKey(
         AgendaItem, verbose_name=_("agenda item"), on_delete=models.CASCADE, related_name="attachments"
     )
     file = models.FileField(_("file"), upload_to=agenda_attachment_path)
-    name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("agenda attachment")
         verbose_name_plural = _("agenda attachments")
-        ordering = ["owner", "id"]
-
-    def __str__(self):
-        return self.name
 
     @classmethod
     def scope_visible(cls, qs, user):
@@ -437,24 +445,17 @@ class Solicitation(CommitteeScoped):
         return super().scope_visible(qs, user).filter(~Q(state=cls.State.DRAFT) | Q(pk__in=drafts))
 
 
-class SolicitationAttachment(CommitteeScoped):
+class SolicitationAttachment(Attachment):
     committee_path = "owner__committee__region"
 
     owner = models.ForeignKey(
         Solicitation, verbose_name=_("opinion solicitation"), on_delete=models.CASCADE, related_name="attachments"
     )
     file = models.FileField(_("file"), upload_to=solicitation_attachment_path)
-    name = models.CharField(_("file name"), max_length=200)
-    size = models.PositiveIntegerField(_("size (bytes)"))
-    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
-    class Meta:
+    class Meta(Attachment.Meta):
         verbose_name = _("solicitation attachment")
         verbose_name_plural = _("solicitation attachments")
-        ordering = ["owner", "id"]
-
-    def __str__(self):
-        return self.name
 
 
 class Reply(CommitteeScoped):
