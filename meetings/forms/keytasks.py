@@ -10,6 +10,7 @@ from portal.accounts.models import Agency
 from portal.forms import StyledFormMixin
 
 from ..models import KeyTask, TaskProgress
+from ..services.keytasks import TASK_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -22,17 +23,7 @@ class DateInput(forms.DateInput):
 class KeyTaskForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = KeyTask
-        fields = [
-            "number",
-            "title",
-            "measures",
-            "lead_agencies",
-            "participants",
-            "schedule",
-            "due_on",
-            "phase",
-            "is_active",
-        ]
+        fields = list(TASK_FIELDS)  # what the service takes
         widgets = {
             "due_on": DateInput(),
             "measures": forms.Textarea(attrs={"rows": 6}),

@@ -462,14 +462,10 @@ def report_progress(
 # --- status --------------------------------------------------------------------------------------------------
 
 
-@dataclass
-class AgencyState:
-    agency: Agency
-    role: str  # lead / participant
+class _Shown:
+    """The label and badge colour of a ``state``."""
+
     state: str
-    period: tuple[int, int] | None
-    due_on: datetime.date | None
-    report: TaskProgress | None = None
 
     @property
     def label(self) -> str:
@@ -479,13 +475,23 @@ class AgencyState:
     def css(self) -> str:
         return STATE_CSS[self.state]
 
+
+@dataclass
+class AgencyState(_Shown):
+    agency: Agency
+    role: str  # lead / participant
+    state: str
+    period: tuple[int, int] | None
+    due_on: datetime.date | None
+    report: TaskProgress | None = None
+
     @property
     def period_label(self) -> str:
         return period_label(*self.period) if self.period else ""
 
 
 @dataclass
-class TaskState:
+class TaskState(_Shown):
     task: KeyTask
     agencies: list[AgencyState]
 
@@ -504,14 +510,6 @@ class TaskState:
             if state in states:
                 return state
         return State.DUE
-
-    @property
-    def label(self) -> str:
-        return str(STATE_LABELS[self.state])
-
-    @property
-    def css(self) -> str:
-        return STATE_CSS[self.state]
 
     def of(self, agency_id: int) -> AgencyState | None:
         return next((a for a in self.agencies if a.agency.pk == agency_id), None)
