@@ -499,62 +499,50 @@ class ObligationListView(NavMixin, generic.ScopedListView):
         return ctx
 
 
-class ObligationCreateView(NavMixin, generic.ScopedCreateView):
+class _ObligationSave:
+    """Create and edit save through ``services.set_obligation`` (which audits), an agency and kind given by
+    ``owed``."""
+
     model = Obligation
     form_class = ObligationForm
     template_name = "exchange/obligation_form.html"
 
+    def owed(self, data):
+        return data["agency"], data["kind"]
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        agency, kind = self.owed(data)
+        try:
+            services.set_obligation(
+                actor=self.request.user,
+                agency=agency,
+                kind=kind,
+                due_days=data["due_days"],
+                is_active=data["is_active"],
+                note=data["note"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Saved."))
+        return redirect("exchange:obligation_list")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "tab": "obligations"}
+
+
+class ObligationCreateView(_ObligationSave, NavMixin, generic.ScopedCreateView):
     def has_permission(self):
         return super().has_permission() and self.request.user.agency_id is not None
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            services.set_obligation(
-                actor=self.request.user,
-                agency=data["agency"],
-                kind=data["kind"],
-                due_days=data["due_days"],
-                is_active=data["is_active"],
-                note=data["note"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Saved."))
-        return redirect("exchange:obligation_list")
 
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "tab": "obligations"}
-
-
-class ObligationUpdateView(NavMixin, generic.ScopedUpdateView):
-    model = Obligation
-    form_class = ObligationForm
-    template_name = "exchange/obligation_form.html"
-
+class ObligationUpdateView(_ObligationSave, NavMixin, generic.ScopedUpdateView):
     def get_object(self, queryset=None):
         return super().get_object(Obligation.objects.select_related("agency__region"))
 
-    def form_valid(self, form):
-        data = form.cleaned_data
-        try:
-            services.set_obligation(
-                actor=self.request.user,
-                agency=self.object.agency,
-                kind=self.object.kind,
-                due_days=data["due_days"],
-                is_active=data["is_active"],
-                note=data["note"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            return self.form_invalid(form)
-        messages.success(self.request, _("Saved."))
-        return redirect("exchange:obligation_list")
-
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "tab": "obligations"}
+    def owed(self, data):  # an obligation's agency and kind are fixed once set
+        return self.object.agency, self.object.kind
 
 
 class ObligationDefaultsView(AgencyMixin, generic.PortalPermissionMixin, View):
