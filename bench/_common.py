@@ -137,6 +137,22 @@ def gunicorn(app: str, *, workers: int, threads: int, tmpdir: Path):
             process.wait()
 
 
+def code_version(*paths: str) -> str:
+    """The commit measured, and whether the code under ``paths`` differs from it (others edit while benchmarks
+    run)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--", *paths], cwd=REPO_DIR, capture_output=True, text=True
+        ).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (no git)"
+    changed = [line[3:] for line in changed if line.strip()]
+    return f"commit {commit}" + (f", uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
 # --- the shared cache ------------------------------------------------------------------------------------------
 
 

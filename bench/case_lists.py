@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 from _common import (
     BenchDatabase,
     analyze,
+    code_version,
     explain,
     format_table,
     gunicorn,
@@ -138,6 +139,29 @@ def production_environment(db: BenchDatabase, *, reused: bool) -> None:
             "LOG_LEVEL": "WARNING",
         }
     )
+
+
+def set_up(db: BenchDatabase, *, reused: bool, code_paths: tuple[str, ...] = ()) -> None:
+    """Production settings, migrate and ``load_reference``; then one line on the database server, Python and the
+    machine, and (``code_paths``) the commit measured."""
+    print(f"database: {db.label}")
+    production_environment(db, reused=reused)
+    setup_django(db)
+    from django.core.management import call_command
+    from django.db import connection
+
+    out = io.StringIO()
+    call_command("load_reference", stdout=out)
+    print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
+        version = cursor.fetchone()[0]
+    print(
+        f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"load average {load_average()}"
+    )
+    if code_paths:
+        print(f"code: {code_version(*code_paths)}")
 
 
 # --- data and users ------------------------------------------------------------------------------------------
@@ -447,24 +471,11 @@ def load_average() -> str:
 
 def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
     section("Set-up")
-    print(f"database: {db.label}")
-    production_environment(db, reused=reused)
-    setup_django(db)
+    set_up(db, reused=reused)
     plain_static_storage()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import override_settings
 
-    out = io.StringIO()
-    call_command("load_reference", stdout=out)
-    print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"load average {load_average()}"
-    )
     where = f" --region {args.region}" if args.region else ""
     section(f"generate_national --enterprises {args.enterprises:,} --cases {args.cases:,} --years {args.years}{where}")
     stats = generate(args.enterprises, args.cases, args.years, args.region)

@@ -38,10 +38,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import io
-import os
 import re
-import subprocess
 import sys
 import time
 import types
@@ -50,7 +47,6 @@ from decimal import Decimal
 from pathlib import Path
 
 from _common import (
-    REPO_DIR,
     BenchDatabase,
     explain,
     format_table,
@@ -61,7 +57,6 @@ from _common import (
     percentile,
     run_on_database,
     section,
-    setup_django,
     shared_cache,
 )
 from case_lists import (
@@ -71,8 +66,8 @@ from case_lists import (
     generate,
     load_average,
     plain_static_storage,
-    production_environment,
     session_cookies,
+    set_up,
 )
 
 API_PATH = "/api/v1/analysis/statistics/"
@@ -926,43 +921,13 @@ def print_plans(items: list[Scenario], cube: dict) -> None:
 # --- the benchmark ----------------------------------------------------------------------------------------------
 
 
-def code_version() -> str:
-    """The commit measured, and whether the statistics code differs from it (others edit while benchmarks run)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--", "incidents/analysis"], cwd=REPO_DIR, capture_output=True, text=True
-        ).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in changed if line.strip()]
-    return f"commit {commit}" + (f", uncommitted changes in {', '.join(changed)}" if changed else "")
-
-
 def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
     section("Set-up")
-    print(f"database: {db.label}")
-    production_environment(db, reused=reused)
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"  # the refresh job of an edit runs inline
-    setup_django(db)
+    set_up(db, reused=reused, code_paths=("incidents/analysis",))  # setup_django runs Celery jobs inline
     plain_static_storage()
-    from django.core.management import call_command
     from django.db import connection
     from django.test import override_settings
 
-    out = io.StringIO()
-    call_command("load_reference", stdout=out)
-    print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"load average {load_average()}"
-    )
-    print(f"code: {code_version()}")
     if connection.vendor != "postgresql":
         print("!! the raw peer is PostgreSQL SQL: run with a PostgreSQL --database-url")
         raise SystemExit(2)

@@ -27,17 +27,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import io
-import os
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 
-from _common import BenchDatabase, format_table, national_data_arguments, run_on_database, section, setup_django
-from case_lists import generate, load_average, production_environment
-from prevention import add_insurance, code_version
+from _common import BenchDatabase, format_table, national_data_arguments, run_on_database, section
+from case_lists import generate, load_average, set_up
+from prevention import add_insurance
 
 GOAL_SECONDS = 60.0
 GOAL_RATIO = 2.0
@@ -217,22 +215,9 @@ def xlsx_memory(content: dict) -> list[tuple[int, int]]:
 
 def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
     section("Set-up")
-    print(f"database: {db.label}")
-    production_environment(db, reused=reused)
-    setup_django(db)
-    from django.core.management import call_command
+    set_up(db, reused=reused, code_paths=("portal/exchange", "incidents/analysis"))
     from django.db import connection
 
-    out = io.StringIO()
-    call_command("load_reference", stdout=out)
-    print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {load_average()}"
-    )
-    print(f"code: {code_version()}")
     if connection.vendor != "postgresql":
         print("!! the figures are meant for PostgreSQL: run with a PostgreSQL --database-url")
     where = f" --region {args.region}" if args.region else ""

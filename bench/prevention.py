@@ -39,8 +39,6 @@ import argparse
 import contextlib
 import datetime
 import gc
-import io
-import os
 import random
 import subprocess
 import sys
@@ -48,7 +46,6 @@ import time
 from collections import Counter
 
 from _common import (
-    REPO_DIR,
     BenchDatabase,
     explain,
     format_table,
@@ -56,9 +53,8 @@ from _common import (
     national_data_arguments,
     run_on_database,
     section,
-    setup_django,
 )
-from case_lists import generate, load_average, production_environment
+from case_lists import generate, load_average, set_up
 from dashboard import StatementLog, one_line
 
 GOAL_SCREEN_S = 300.0
@@ -122,23 +118,6 @@ def row_counts() -> dict[str, int]:
             cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
             out[model._meta.db_table] = cursor.fetchone()[0]
     return out
-
-
-def code_version() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        changed = subprocess.run(
-            ["git", "status", "--porcelain", "--", "incidents/prevention", "portal/pdf.py"],
-            cwd=REPO_DIR,
-            capture_output=True,
-            text=True,
-        ).stdout.split("\n")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    changed = [line[3:] for line in changed if line.strip()]
-    return f"commit {commit}" + (f", uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 def by_table(log: StatementLog, top: int = 6) -> str:
@@ -648,23 +627,9 @@ def verdict(ok: bool, text: str) -> str:
 
 def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
     section("Set-up")
-    print(f"database: {db.label}")
-    production_environment(db, reused=reused)
-    setup_django(db)
-    from django.core.management import call_command
+    set_up(db, reused=reused, code_paths=("incidents/prevention", "portal/pdf.py"))
     from django.db import connection
 
-    out = io.StringIO()
-    call_command("load_reference", stdout=out)
-    print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-        version = cursor.fetchone()[0]
-    print(
-        f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
-        f"load average {load_average()}"
-    )
-    print(f"code: {code_version()}")
     if connection.vendor != "postgresql":
         print("!! the figures are meant for PostgreSQL: run with a PostgreSQL --database-url")
     where = f" --region {args.region}" if args.region else ""
