@@ -23,9 +23,14 @@ from portal.permissions import get_visible_or_404
 from portal.services import create_object, delete_object, update_object
 
 
-def error_messages(request, exc: ValidationError) -> None:
-    """A service's refusal as messages on the next page (for actions that have no form to show it on)."""
-    for message in exc.messages:
+def error_messages(request, refusal) -> None:
+    """A service's refusal (``ValidationError``) or an invalid form's errors as messages on the next page (for
+    actions that have no form to show them on)."""
+    if isinstance(refusal, ValidationError):
+        found = refusal.messages
+    else:
+        found = [message for errors in refusal.errors.values() for message in errors]
+    for message in found:
         messages.error(request, message)
 
 

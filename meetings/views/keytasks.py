@@ -314,9 +314,7 @@ class YearlyReportCompileView(PostView):
         committee = get_visible_or_404(Committee, request.user, editable=True, pk=_posted_pk(request, "committee"))
         form = CompileForm(request.POST)
         if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
+            generic.error_messages(request, form)
             return redirect(reverse("meetings:task_list") + f"?committee={committee.pk}")
         report, created = services.compile_yearly_report(committee, form.cleaned_data["year"], actor=request.user)
         if created:

@@ -311,9 +311,7 @@ class QuarterConfirmView(QuarterView):
         form.data["counts"] = form.current
         context = self.get_context_data(form=form)
         if not context["step"]:
-            for errors in form.errors.values():
-                for message in errors:
-                    messages.error(request, message)
+            generic.error_messages(request, form)
             return redirect("exchange:quarter", self.year, self.quarter)
         return self.render_to_response(context)
 
@@ -392,9 +390,7 @@ class ConfirmationReopenView(generic.ActionView):
         back = reverse("exchange:board", args=[obj.year, obj.quarter])
         form = ReopenForm(self.request.POST)
         if not form.is_valid():
-            for errors in form.errors.values():
-                for message in errors:
-                    messages.error(self.request, message)
+            generic.error_messages(self.request, form)
             return redirect(back)
         try:
             services.reopen_quarter(actor=self.request.user, confirmation=obj, reason=form.cleaned_data["reason"])

@@ -378,9 +378,7 @@ class ScreeningRunPublishView(generic.ActionView):
     def perform(self, obj):
         form = PublishScopeForm(self.request.POST, run=obj)
         if not form.is_valid():
-            for errors in form.errors.values():
-                for message in errors:
-                    messages.error(self.request, message)
+            generic.error_messages(self.request, form)
             return redirect(obj)
         try:
             services.publish_screening(actor=self.request.user, run=obj, scope=form.cleaned_data["published_to"])
@@ -609,9 +607,7 @@ class BenchmarkMarkView(AgencyMixin, generic.PortalPermissionMixin, View):
         year = request.POST.get("year", "")
         back = f"{reverse('prevention:recognition')}?{urlencode({'year': year})}"
         if not form.is_valid():
-            for errors in form.errors.values():
-                for message in errors:
-                    messages.error(request, message)
+            generic.error_messages(request, form)
             return redirect(back)
         data = form.cleaned_data
         try:
