@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import permissions, serializers, viewsets
+from rest_framework import permissions, renderers, serializers, viewsets
 from rest_framework.exceptions import ValidationError
 
 from portal.api_policy import Pagination, RolePermission
@@ -98,3 +98,16 @@ class ModelCleanSerializer(serializers.ModelSerializer):
 
 
 __all__ = ["Pagination", "RolePermission", "ScopedModelViewSet", "ScopedReadOnlyViewSet", "ModelCleanSerializer"]
+
+
+class DownloadRenderer(renderers.BaseRenderer):
+    """Lets a client that asks for the file's own type (``Accept: application/pdf`` …) reach a download action; an
+    error is still a JSON body."""
+
+    media_type = "*/*"
+    format = "file"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return renderers.JSONRenderer().render(data, "application/json", renderer_context)

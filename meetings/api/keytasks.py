@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from portal.accounts.models import Agency
-from portal.api import ScopedViewSetMixin
+from portal.api import DownloadRenderer, ScopedViewSetMixin
 from portal.permissions import get_visible_or_404
 
 from ..models import Committee, KeyTask, TaskProgress, YearlyReport
@@ -271,16 +271,6 @@ class KeyTaskViewSet(
         )
         states = services.task_status(committee, services._today())
         return Response(TaskStateSerializer(states, many=True).data)
-
-
-class DownloadRenderer(renderers.BaseRenderer):
-    media_type = "*/*"
-    format = "file"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data, "application/json", renderer_context)
 
 
 class YearlyReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -22,7 +22,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api import ScopedViewSetMixin
+from portal.api import DownloadRenderer, ScopedViewSetMixin
 from portal.jobs import enqueue
 from portal.locks import DataKind
 from portal.permissions import in_region_tree, is_secretariat_of
@@ -267,19 +267,6 @@ class QuarterBoardView(APIView):
 
 
 # --- reports ------------------------------------------------------------------------------------------------------
-
-
-class DownloadRenderer(renderers.BaseRenderer):
-    """Lets a client that asks for the file's own type (``Accept: application/pdf`` …) reach the download; an error
-    is still a JSON body."""
-
-    media_type = "*/*"
-    format = "file"
-    charset = None
-    render_style = "binary"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return renderers.JSONRenderer().render(data, "application/json", renderer_context)
 
 
 class ExchangeReportViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
