@@ -46,6 +46,11 @@ def record(*, actor, verb: str, obj: models.Model | None = None, changes: dict |
     )
 
 
+def record_change(*, actor, verb: str, obj: models.Model, before: dict):
+    """``record`` with what changed in ``obj`` since ``before`` (its ``snapshot`` taken before the change)."""
+    return record(actor=actor, verb=verb, obj=obj, changes=diff(before, snapshot(obj)))
+
+
 def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
     """JSON-safe values of the concrete fields of ``instance`` (FKs as ids), for old/new comparisons."""
     data = {}

@@ -219,7 +219,7 @@ def draft_rule(*, actor, region: Region, data: dict) -> ScreeningRule:
         setattr(draft, name, value)
     draft.full_clean()
     draft.save()
-    audit.record(actor=actor, verb="draft", obj=draft, changes=audit.diff(before, audit.snapshot(draft)))
+    audit.record_change(actor=actor, verb="draft", obj=draft, before=before)
     return draft
 
 
@@ -611,7 +611,7 @@ def save_report(*, actor, notice: NoticeLetter, data: dict) -> RectificationRepo
             setattr(report, name, data[name])
     report.full_clean()
     report.save()
-    audit.record(actor=actor, verb="save", obj=report, changes=audit.diff(before, audit.snapshot(report)))
+    audit.record_change(actor=actor, verb="save", obj=report, before=before)
     return report
 
 
@@ -1458,7 +1458,7 @@ def update_bulletin(*, actor, bulletin: Bulletin, data: dict) -> Bulletin:
     _check_deidentified(bulletin, bulletin.source_case)
     bulletin.full_clean()
     bulletin.save()
-    audit.record(actor=actor, verb="update", obj=bulletin, changes=audit.diff(before, audit.snapshot(bulletin)))
+    audit.record_change(actor=actor, verb="update", obj=bulletin, before=before)
     return bulletin
 
 

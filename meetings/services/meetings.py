@@ -330,7 +330,7 @@ def approve_agenda_item(*, actor, item: AgendaItem, position: int | None = None)
     item.position = position or (item.position if before["state"] == "approved" else _next_position(item.meeting))
     item.full_clean()
     item.save()
-    audit.record(actor=actor, verb="approve", obj=item, changes=audit.diff(before, audit.snapshot(item)))
+    audit.record_change(actor=actor, verb="approve", obj=item, before=before)
     return item
 
 
@@ -344,7 +344,7 @@ def decline_agenda_item(*, actor, item: AgendaItem, reason: str) -> AgendaItem:
     item.state, item.decline_reason, item.position = AgendaItem.State.DECLINED, reason.strip(), None
     item.full_clean()
     item.save()
-    audit.record(actor=actor, verb="decline", obj=item, changes=audit.diff(before, audit.snapshot(item)))
+    audit.record_change(actor=actor, verb="decline", obj=item, before=before)
     if item.source == AgendaItem.Source.AGENCY:
         _notify(
             [item.agency_id],
@@ -452,7 +452,7 @@ def reply_to_notice(*, actor, meeting: Meeting, reply: str, name: str = "", titl
     row.replied_at = _now()
     row.full_clean()
     row.save()
-    audit.record(actor=actor, verb="update", obj=row, changes=audit.diff(before, audit.snapshot(row)))
+    audit.record_change(actor=actor, verb="update", obj=row, before=before)
     return row
 
 
@@ -491,7 +491,7 @@ def record_minutes(*, actor, meeting: Meeting, minutes: str, chaired_by: str) ->
     meeting.minutes, meeting.chaired_by, meeting.state = minutes, chaired_by, Meeting.State.HELD
     meeting.full_clean()
     meeting.save()
-    audit.record(actor=actor, verb="update", obj=meeting, changes=audit.diff(before, audit.snapshot(meeting)))
+    audit.record_change(actor=actor, verb="update", obj=meeting, before=before)
     return meeting
 
 
@@ -571,7 +571,7 @@ def publish_minutes(*, actor, meeting: Meeting) -> Meeting:
     before = audit.snapshot(meeting)
     meeting.state, meeting.minutes_published_at = Meeting.State.CLOSED, _now()
     meeting.save(update_fields=["state", "minutes_published_at"])
-    audit.record(actor=actor, verb="publish", obj=meeting, changes=audit.diff(before, audit.snapshot(meeting)))
+    audit.record_change(actor=actor, verb="publish", obj=meeting, before=before)
     _notify(
         list(meeting.attendance.values_list("agency_id", flat=True)),
         _("Minutes published: %(title)s") % {"title": meeting.title},
@@ -645,7 +645,7 @@ def mark_action_done(*, actor, action: ActionItem) -> ActionItem:
     before = audit.snapshot(action)
     action.state, action.done_on = ActionItem.State.DONE, _today()
     action.save(update_fields=["state", "done_on"])
-    audit.record(actor=actor, verb="update", obj=action, changes=audit.diff(before, audit.snapshot(action)))
+    audit.record_change(actor=actor, verb="update", obj=action, before=before)
     _notify(
         [action.committee.lead_agency_id],
         _("Action item done: %(title)s") % {"title": action.title},
