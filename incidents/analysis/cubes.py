@@ -29,6 +29,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
@@ -229,82 +230,88 @@ class Family:
         *,
         places: str | None = None,
         source: str | None = None,
+        joined: bool = False,
     ) -> tuple[str, list]:
         """The source rows meeting ``where`` summed by the finest tiers this table holds, division, flags, time and
         dimensions. ``places``: a table of the enterprises' places made already (else worked out here);
-        ``source``: a table holding the source rows wanted (the columns the sums read)."""
-        time = self.time_columns()
+        ``source``: a table holding the source rows wanted (the columns the sums read); ``joined``: ``source``
+        holds each row's place and month already (``joined_rows_sql``)."""
+        time = [("month", "c.month", [])] if joined and self.column else self.time_columns()
         conditions = " AND ".join(f"({c})" for c in (self.where, where) if c) or "1 = 1"
+        place = "c" if joined else "x"
         columns = [
-            *(f"x.t{t}" for t in range(1, self.depth + 1)),
-            "x.division",
-            "x.key",
-            "x.dust",
+            *(f"{place}.t{t}" for t in range(1, self.depth + 1)),
+            f"{place}.division",
+            f"{place}.key",
+            f"{place}.dust",
             *(f"{sql} AS {name}" for name, sql, _p in time),
             *(f"{sql} AS {name}" for name, sql in self.dims),
         ]
         on = "c.id" if self.source == "enterprises_enterprise" else "c.enterprise_id"
+        rows = (
+            f"{source} c"
+            if joined
+            else f"{source or self.source} c JOIN {places or f'({places_sql(scopes)})'} x ON x.id = {on}"
+        )
         sql = (
             f"SELECT {', '.join(columns)}, {', '.join(f'{a} AS {m}' for m, a in self.measures)} "  # noqa: S608
-            f"FROM {source or self.source} c JOIN {places or f'({places_sql(scopes)})'} x ON x.id = {on} "
-            f"WHERE {conditions} GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}"
+            f"FROM {rows} WHERE {conditions} GROUP BY {', '.join(str(i) for i in range(1, len(columns) + 1))}"
         )
         time_params = [p for _name, _sql, ps in time for p in ps]
         return sql, [*time_params, *self.where_params, *params]
 
-    def tiers_sql(self, base: str) -> str:
+    def joined_rows_sql(self, families: tuple, where: str, params: list, places: str) -> tuple[str, list]:
+        """``SELECT`` of this table's source rows meeting ``where`` with each row's place (tiers, division, flags)
+        from the table ``places`` and its month, and the columns ``families`` (of this source) read: one join
+        shared by their ``base_sql(joined=True)``."""
+        read = " ".join(
+            [self.where, *(a for f in families for _m, a in f.measures), *(d for f in families for _n, d in f.dims)]
+        )
+        columns = sorted(set(re.findall(r"\bc\.(\w+)", read)))
+        depth = max(f.depth for f in families)
+        (_name, month, month_params), *_rest = self.time_columns()
+        sql = (
+            f"SELECT {', '.join(f'x.t{t}' for t in range(1, depth + 1))}, x.division, x.key, x.dust, "  # noqa: S608
+            f"{month} AS month, {', '.join(f'c.{n}' for n in columns)} "
+            f"FROM {self.source} c JOIN {places} x ON x.id = c.enterprise_id WHERE {where or '1 = 1'}"
+        )
+        return sql, [*month_params, *params]
+
+    def tiers_sql(self, base: str, into: str | None = None) -> str:
         """``INSERT … SELECT``: every tier's rows summed from ``base`` (a table or a ``WITH`` name with the columns
-        of ``base_sql``). PostgreSQL sums them in one pass (``GROUPING SETS``), SQLite with a ``UNION ALL`` branch
-        per tier and kind of row."""
+        of ``base_sql``), into this table or the table ``into`` (with the same columns). Each tier is summed from
+        the one below it (its rows are far fewer than the base's), per division and for all industries: the
+        finest from ``base``; a tier's rows whose region is unknown count in the tiers above, but are not
+        written. (One pass with ``GROUPING SETS`` summed every tier from the base and took ~35 % longer.)"""
         keys, measures = self.keys, [m for m, _a in self.measures]
-        target = ", ".join(["tier", "region_id", "parent_id", "industry_id", "key", "dust", *keys, *measures])
+        target = ", ".join(self.columns)
         wanted = [
             (tier, industries)
             for tier in range(self.depth + 1)
             for industries in (True, False)
             if self.has(tier, industries=industries)
         ]
-        sums = ", ".join([*keys, *(f"SUM({m})" for m in measures)])
-        if connection.vendor == "postgresql":
-            columns = [*(f"t{t}" for t in range(1, self.depth + 1)), "division"]
-            grouping = f"GROUPING({', '.join(columns)})"
-
-            def mask(tier, industries):  # GROUPING's bits: 1 for each column left out of the set
-                left_out = [f"t{t}" for t in range(tier + 1, self.depth + 1)] + ([] if industries else ["division"])
-                return sum(1 << (len(columns) - 1 - columns.index(c)) for c in left_out)
-
-            def case(values):
-                whens = " ".join(f"WHEN {mask(t, i)} THEN {values(t)}" for t, i in wanted if values(t) != "NULL")
-                return f"CASE {grouping} {whens} END" if whens else "CAST(NULL AS bigint)"
-
-            sets = ", ".join(
-                "("
-                + ", ".join(
-                    [*(f"t{t}" for t in range(1, tier + 1)), *(["division"] if i else []), "key", "dust", *keys]
-                )
-                + ")"
-                for tier, i in wanted
-            )
-            tier_of_row = case(str)
-            region = case(lambda t: f"t{t}" if t else "NULL")
-            parent = case(lambda t: f"t{t - 1}" if t > 1 else "NULL")
-            return (
-                f"INSERT INTO {self.table} ({target}) SELECT * FROM ("  # noqa: S608
-                f"SELECT {tier_of_row} AS tier, {region} AS region, {parent} AS parent, division, key, dust, {sums} "
-                f"FROM {base} GROUP BY GROUPING SETS ({sets})) r WHERE tier = 0 OR region IS NOT NULL"
-            )
         none = "CAST(NULL AS bigint)"  # typed: a bare NULL in a UNION's first branch would be text
-        branches = []
-        for tier, industries in wanted:
-            region = f"t{tier}" if tier else none
-            parent = f"t{tier - 1}" if tier > 1 else none
-            group = [*([region] if tier else []), *([parent] if tier > 1 else [])]
-            group += [*(["division"] if industries else []), "key", "dust", *keys]
-            branches.append(
-                f"SELECT {tier}, {region}, {parent}, {'division' if industries else none}, key, dust, {sums} "  # noqa: S608
-                f"FROM {base} {f'WHERE t{tier} IS NOT NULL ' if tier else ''}GROUP BY {', '.join(group)}"
-            )
-        return f"INSERT INTO {self.table} ({target}) {' UNION ALL '.join(branches)}"
+        sums = ", ".join(f"SUM({m}) AS {m}" for m in measures)
+        levels, branches = [], []
+        for industries in (True, False):
+            source = base
+            for tier in reversed([t for t, i in wanted if i == industries]):
+                name = f"{'division' if industries else 'all'}_{tier}"
+                group = [*(f"t{t}" for t in range(1, tier + 1)), *(["division"] if industries else []), "key", "dust"]
+                group = ", ".join([*group, *keys])
+                levels.append(f"{name} AS (SELECT {group}, {sums} FROM {source} GROUP BY {group})")  # noqa: S608
+                region = f"t{tier}" if tier else none
+                parent = f"t{tier - 1}" if tier > 1 else none
+                branches.append(
+                    f"SELECT {tier}, {region}, {parent}, {'division' if industries else none}, key, dust, "  # noqa: S608
+                    f"{', '.join([*keys, *measures])} FROM {name}{f' WHERE t{tier} IS NOT NULL' if tier else ''}"
+                )
+                source = name
+        return (
+            f"INSERT INTO {into or self.table} ({target}) "  # noqa: S608
+            f"WITH {', '.join(levels)} {' UNION ALL '.join(branches)}"
+        )
 
     def build_sql(
         self,
@@ -314,10 +321,26 @@ class Family:
         *,
         places: str | None = None,
         source: str | None = None,
+        joined: bool = False,
+        into: str | None = None,
     ) -> tuple[str, list]:
         """The source rows meeting ``where`` grouped once (``base_sql``), then every tier summed from that."""
-        base, base_params = self.base_sql(where, params, scopes, places=places, source=source)
-        return f"WITH base AS ({base}) {self.tiers_sql('base')}", base_params
+        base, base_params = self.base_sql(where, params, scopes, places=places, source=source, joined=joined)
+        return f"WITH base AS ({base}) {self.tiers_sql('base', into)}", base_params
+
+    @property
+    def columns(self) -> list[str]:
+        """The table's columns the build writes (all but the id)."""
+        return [
+            "tier",
+            "region_id",
+            "parent_id",
+            "industry_id",
+            "key",
+            "dust",
+            *self.keys,
+            *(m for m, _a in self.measures),
+        ]
 
 
 def places_sql(scopes: dict, enterprises: str | None = None) -> str:
@@ -420,10 +443,16 @@ def add_month(month: datetime.date) -> datetime.date:
     return datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
+REBUILD_LOCK = zlib.crc32(b"analysis_rebuild_places")
+
+
 def _lock(name: str) -> None:
-    """Serialise refreshes of one table (two concurrent refreshes of a month would both insert it)."""
+    """Serialise refreshes of one table (two concurrent refreshes of a month would both insert it), and wait for a
+    rebuild in progress: it replaces the tables with ones built from what it read, so a refresh committed in the
+    meantime would be lost."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [REBUILD_LOCK])
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [zlib.crc32(name.encode())])
 
 
@@ -662,55 +691,173 @@ def _as_date(value) -> datetime.date:
     return value if isinstance(value, datetime.date) else datetime.date.fromisoformat(str(value)[:10])
 
 
-def _rebuild_family(family: Family, scopes: dict, places: str | None = None) -> None:
-    """Empty a table and fill it with one pass over its source, in one transaction. On PostgreSQL the table is
-    truncated (readers wait for the rebuild, at night, instead of the database deleting and vacuuming millions of
-    rows) and its indexes are dropped and built again after the insert: inserting 2.9 M rows into three indexes
-    takes 33 s, building them afterwards 5 s."""
-    model = family.model
-    with transaction.atomic():
-        _lock(f"rebuild:{family.table}")
+def _stage_name(family: Family) -> str:
+    return f"analysis_stage_{family.model._meta.model_name}"
+
+
+def _create_stage(family: Family) -> str:
+    """An empty table like ``family``'s, which the rebuild's jobs fill and which then replaces it. On PostgreSQL it
+    has the table's columns, defaults, identity and checks, and gets its indexes once filled; elsewhere only the
+    columns the build writes (its rows are copied over)."""
+    stage = _stage_name(family)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {stage}")
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"CREATE TABLE {stage} (LIKE {family.table} INCLUDING DEFAULTS INCLUDING IDENTITY "
+                "INCLUDING CONSTRAINTS)"
+            )
+        else:
+            columns = ", ".join(family.columns)
+            cursor.execute(f"CREATE TABLE {stage} AS SELECT {columns} FROM {family.table} WHERE 1 = 0")  # noqa: S608
+    return stage
+
+
+def _rebuild_settings(cursor) -> None:
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")  # compiling the expressions costs more than it saves here
+
+
+def _build_into_stage(family: Family, scopes: dict, places: str, where: str = "", params: tuple = ()) -> None:
+    """Sum ``family``'s source rows meeting ``where`` into its stage table."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_settings(cursor)
+        cursor.execute(*family.build_sql(where, list(params), scopes, places=places, into=_stage_name(family)))
+
+
+def _build_case_chunk(scopes: dict, places: str, start: datetime.datetime, end: datetime.datetime) -> None:
+    """The work-injury cases of ``[start, end)`` joined to their places once, into a temporary table, then summed
+    into the stage table of each of the three work-injury tables. Every row of a table has one month, so tables
+    summed chunk by chunk of whole months equal tables summed in one pass; each chunk's groups fit in memory
+    (summed in one pass, 10 M cases make 4.3 M groups, which spill to disk and are sorted)."""
+    rows = "analysis_chunk_rows"
+    bounds = [connection.ops.adapt_datetimefield_value(b) for b in (start, end)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_settings(cursor)
+        if connection.vendor == "postgresql" and not _temporary_tables_used(cursor):
+            cursor.execute(f"SET LOCAL temp_buffers = '{REBUILD_WORK_MEM}'")  # the chunk's rows stay in memory
+        cursor.execute(f"DROP TABLE IF EXISTS {rows}")
+        select, params = INJURY.joined_rows_sql(
+            CASE_FAMILIES, "c.occurred_at >= %s AND c.occurred_at < %s", bounds, places
+        )
+        cursor.execute(f"CREATE TEMPORARY TABLE {rows} AS {select}", params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {rows}")  # the planner knows nothing of a new table
+        for family in CASE_FAMILIES:
+            cursor.execute(*family.build_sql("", [], scopes, source=rows, joined=True, into=_stage_name(family)))
+        cursor.execute(f"DROP TABLE {rows}")
+
+
+def _temporary_tables_used(cursor) -> bool:
+    """Whether this session has used temporary tables (``temp_buffers`` can only be set before)."""
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = pg_my_temp_schema())")
+    return cursor.fetchone()[0]
+
+
+def _case_chunks() -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """The years (local time) the work-injury cases span, as ``[start, end)`` bounds."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MIN(occurred_at), MAX(occurred_at) FROM incidents_injurycase")
+        first, last = cursor.fetchone()
+    if first is None:
+        return []
+    first, last = (timezone.localtime(_aware(m)) for m in (first, last))
+    return [
+        (month_bounds(datetime.date(year, 1, 1))[0], month_bounds(datetime.date(year, 12, 1))[1])
+        for year in range(first.year, last.year + 1)
+    ]
+
+
+def _aware(moment) -> datetime.datetime:
+    if isinstance(moment, str):  # SQLite
+        moment = datetime.datetime.fromisoformat(moment)
+    return moment if timezone.is_aware(moment) else timezone.make_aware(moment, datetime.UTC)
+
+
+def _insurance_quarters() -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT year, quarter FROM enterprises_insurancesnapshot ORDER BY year, quarter")
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _index_jobs(family: Family) -> list:
+    """Jobs giving a filled stage table (PostgreSQL) a unique index of its ids and the model's indexes, under names
+    of its own until it replaces the table: one job per index, so that the two connections share the largest
+    table's indexes."""
+    stage, model = _stage_name(family), family.model
+    quote = connection.ops.quote_name
+    statements = [f"CREATE UNIQUE INDEX {stage}_pkey ON {stage} (id)"]
+    for number, index in enumerate(model._meta.indexes):
+        columns = ", ".join(
+            quote(model._meta.get_field(name.lstrip("-")).column) + (" DESC" if name.startswith("-") else "")
+            for name in index.fields
+        )
+        statements.append(f"CREATE INDEX {stage}_{number} ON {stage} ({columns})")
+    return [partial(_run_statement, statement) for statement in statements]
+
+
+def _run_statement(statement: str) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        _rebuild_settings(cursor)
+        cursor.execute(f"SET LOCAL maintenance_work_mem = '{REBUILD_WORK_MEM}'")
+        cursor.execute("SET LOCAL max_parallel_maintenance_workers = 0")  # the other connection has the other core
+        cursor.execute(statement)
+
+
+def _swap_in(family: Family) -> None:
+    """Replace ``family``'s table by its stage table in one short transaction (readers see the old rows until it
+    commits). On PostgreSQL the stage table, indexed already, takes the table's name and its indexes' and
+    sequence's (the way DHIS2 swaps in its analytics tables); elsewhere its rows are copied over."""
+    stage, table = _stage_name(family), family.table
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(f"rebuild:{table}")
         if connection.vendor != "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"DELETE FROM {family.table}")  # noqa: S608
-                cursor.execute(*family.build_sql("", [], scopes, places=places))
+            columns = ", ".join(family.columns)
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage}")  # noqa: S608
+            cursor.execute(f"DROP TABLE {stage}")
             return
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {family.table}")
-            cursor.execute(f"SET LOCAL work_mem = '{REBUILD_WORK_MEM}'")
-        with connection.schema_editor(atomic=False) as editor:
-            for index in model._meta.indexes:
-                editor.remove_index(model, index)
-        with connection.cursor() as cursor:
-            cursor.execute(*family.build_sql("", [], scopes, places=places))
-        with connection.schema_editor(atomic=False) as editor:
-            for index in model._meta.indexes:
-                editor.add_index(model, index)
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {family.table}")
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id'), pg_get_serial_sequence(%s, 'id')", [table, stage])
+        sequence, stage_sequence = cursor.fetchone()
+        cursor.execute(f"DROP TABLE {table}")
+        cursor.execute(f"ALTER TABLE {stage} RENAME TO {table}")
+        cursor.execute(f"ALTER SEQUENCE {stage_sequence} RENAME TO {sequence.rpartition('.')[2]}")
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX {stage}_pkey")
+        for number, index in enumerate(family.model._meta.indexes):
+            cursor.execute(f"ALTER INDEX {stage}_{number} RENAME TO {connection.ops.quote_name(index.name)}")
 
 
-REBUILD_WORK_MEM = "512MB"  # per sort or hash of the nightly rebuild (two at a time on PostgreSQL)
+REBUILD_WORK_MEM = "512MB"  # per sort or hash of the nightly rebuild (one at a time per connection)
+REBUILD_CONNECTIONS = 2  # the rebuild's jobs run on this many connections at once (PostgreSQL)
 
 
-def _in_threads(jobs) -> None:
-    """Run ``jobs`` each on its own thread and database connection (PostgreSQL outside a transaction: the tables of
-    the work-injury cases are built side by side on two cores); one after the other otherwise."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block or len(jobs) < 2:
+def _run_jobs(jobs: list) -> None:
+    """Run ``jobs`` (callables, the longest first) on ``REBUILD_CONNECTIONS`` threads, each with its own database
+    connection, taking the next job as they finish one (PostgreSQL outside a transaction); one after the other on
+    this connection otherwise. The first error stops the taking of jobs and is raised here."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block or len(jobs) < 2 or REBUILD_CONNECTIONS < 2:
         for job in jobs:
             job()
         return
+    pending = list(reversed(jobs))
+    taking = threading.Lock()
     errors: list[BaseException] = []
 
-    def run(job):
+    def work():
         try:
-            job()
+            while True:
+                with taking:
+                    if errors or not pending:
+                        return
+                    job = pending.pop()
+                job()
         except BaseException as error:  # re-raised in the calling thread
             errors.append(error)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
+    threads = [threading.Thread(target=work) for _ in range(min(REBUILD_CONNECTIONS, len(jobs)))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -720,37 +867,49 @@ def _in_threads(jobs) -> None:
 
 
 def rebuild() -> dict:
-    """Rebuild everything (the nightly job; also after reference data or flag rules change)."""
+    """Rebuild everything (the nightly job; also after reference data or flag rules change).
+
+    Every enterprise's place is worked out once; then jobs fill a stage table per summary table — the work-injury
+    cases a year at a time (one join to the places for the three tables of those cases), insurance snapshots a
+    year at a time, the other tables whole — on two connections on PostgreSQL; then each table is swapped in from
+    its stage table in one short transaction."""
     started = timezone.now()
     places = "analysis_rebuild_places"
     postgresql = connection.vendor == "postgresql"
-    lock = zlib.crc32(places.encode())
+    lock = REBUILD_LOCK
     if postgresql:  # one rebuild at a time (the nightly job, one queued by a changed flag rule, an operator's)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [lock])
     try:
         rebuild_ancestry()
         scopes = _all_scopes()
-        # Every enterprise's place (tiers, division, flags) worked out once for all the tables, in a table the two
-        # connections below both read.
+        # Every enterprise's place (tiers, division, flags) worked out once for all the tables, in a table every
+        # connection below reads.
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {places}")
             unlogged = "UNLOGGED " if postgresql else ""
             cursor.execute(f"CREATE {unlogged}TABLE {places} AS {places_sql(scopes)}", [])
             cursor.execute(f"ANALYZE {places}")
-        # Two connections of about equal work on PostgreSQL: the work-injury table (the largest) and the diagnoses;
-        # the causes, posts and safety accidents.
-        _in_threads(
-            [
-                lambda: [_rebuild_family(f, scopes, places) for f in (INJURY, DISEASE)],
-                lambda: [_rebuild_family(f, scopes, places) for f in (CAUSE, POST, ACCIDENT)],
-            ]
-        )
-        for family in (INSURANCE, ENTERPRISE):
-            _rebuild_family(family, scopes, places)
+        for family in FAMILIES:
+            _create_stage(family)
+        jobs = [partial(_build_case_chunk, scopes, places, *chunk) for chunk in reversed(_case_chunks())]
+        jobs += [
+            partial(_build_into_stage, INSURANCE, scopes, places, "c.year = %s AND c.quarter = %s", quarter)
+            for quarter in _insurance_quarters()
+        ]
+        jobs += [partial(_build_into_stage, f, scopes, places) for f in (ACCIDENT, ENTERPRISE, DISEASE)]
+        _run_jobs(jobs)
+        if postgresql:  # the largest tables first; then their planner statistics
+            largest = (INJURY, INSURANCE, ACCIDENT, POST, DISEASE, CAUSE, ENTERPRISE)
+            _run_jobs([job for family in largest for job in _index_jobs(family)])
+            _run_jobs([partial(_run_statement, f"ANALYZE {_stage_name(family)}") for family in largest])
+        for family in FAMILIES:
+            _swap_in(family)
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {places}")
+            for family in FAMILIES:
+                cursor.execute(f"DROP TABLE IF EXISTS {_stage_name(family)}")
             if postgresql:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
     for state in ("injury", "accident", "disease", "insurance", "enterprise"):
