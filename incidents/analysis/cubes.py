@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from enterprises.models import EnterpriseStatus
 from incidents.models import SHORT_EXPOSURE_YEARS
-from portal import bulk
+from portal import bulk, counts
 from portal.reference.models import Industry, Region, industry_flag_q
 
 from .models import (
@@ -826,6 +826,7 @@ def _swap_in(family: Family) -> None:
         cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_pkey PRIMARY KEY USING INDEX {stage}_pkey")
         for number, index in enumerate(family.model._meta.indexes):
             cursor.execute(f"ALTER INDEX {stage}_{number} RENAME TO {connection.ops.quote_name(index.name)}")
+    counts.touch(table)  # no INSERT into the table itself tells the cached results that read it
 
 
 REBUILD_WORK_MEM = "512MB"  # per sort or hash of the nightly rebuild (one at a time per connection)

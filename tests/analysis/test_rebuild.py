@@ -1,0 +1,124 @@
+"""The nightly rebuild of the summary tables (``cubes.rebuild``): jobs fill stage tables (the work-injury cases a
+year at a time), which then replace the tables. What a user of the dashboard relies on: the same figures as the
+month-by-month refresh computes, the old figures kept whole when a rebuild fails, no stale cached answer after
+one, and (PostgreSQL) tables that keep their names, indexes and ids when swapped in."""
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from incidents.analysis import cubes
+from incidents.analysis.models import InjuryCube
+from incidents.analysis.stats import Selection, Stats
+from incidents.models import InjuryCase
+from portal import counts
+from tests.analysis.test_stats import _cube_rows, case, local
+from tests.analysis.test_stats import data as stats_data  # noqa: F401 - a fixture, used by name
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stats_data")]
+
+
+def _stage_tables():
+    return sorted(t for t in connection.introspection.table_names() if t.startswith("analysis_stage_"))
+
+
+def _months():
+    return sorted(set(InjuryCube.objects.filter(tier=0).values_list("month", flat=True)))
+
+
+def test_a_year_at_a_time_gives_the_rows_a_month_at_a_time_gives(enterprise_a, agency_a):
+    """Cases on both sides of a new year in local time (one is 2023 in UTC): the rebuild, which sums the cases a
+    year at a time, writes the same rows as refreshing every month one by one."""
+    case(enterprise_a, agency_a, local(2023, 12, 31, 23, 30), "serious", 20, 700)
+    case(enterprise_a, agency_a, local(2024, 1, 1, 0, 30), "fatal", 0, 9000)  # 2023-12-31 16:30 UTC
+    cubes.rebuild()
+    rebuilt = _cube_rows()
+    assert {datetime.date(2023, 12, 1), datetime.date(2024, 1, 1)} <= set(_months())
+    january = InjuryCube.objects.get(tier=0, industry=None, key=True, dust=False, month=datetime.date(2024, 1, 1))
+    assert (january.cases, january.deaths, january.fund_payout) == (1, 1, 9000)
+    for family in cubes.CASE_FAMILIES:
+        family.model.objects.all().delete()
+    months = {
+        timezone.localtime(moment).date().replace(day=1)
+        for moment in InjuryCase.objects.values_list("occurred_at", flat=True)
+    }
+    for month in sorted(months):
+        cubes.refresh_months([month])
+    assert _cube_rows() == rebuilt
+    assert _stage_tables() == []
+
+
+def test_a_failed_rebuild_leaves_the_figures_as_they_were(regions, monkeypatch):
+    cubes.rebuild()
+    before = _cube_rows()
+    totals = Stats(Selection(datetime.date(2024, 1, 1), datetime.date(2024, 6, 1), region=regions["a"])).totals()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(cubes, "_build_into_stage", fail)
+    with pytest.raises(RuntimeError):
+        cubes.rebuild()
+    assert _cube_rows() == before
+    again = Stats(Selection(datetime.date(2024, 1, 1), datetime.date(2024, 6, 1), region=regions["a"])).totals()
+    assert again == totals
+    assert _stage_tables() == []
+
+
+def test_answers_cached_from_the_tables_are_worked_out_again_after_a_rebuild(enterprise_a, agency_a, settings):
+    """Cases written without signals (a bulk load) reach the tables only through the rebuild; an answer cached from
+    the tables must not outlive it, though the rebuild writes no row into the tables themselves."""
+    settings.COUNT_CACHE_SECONDS = 120
+
+    def cases_in_tables():
+        return counts.cached_result(
+            ("test", "cases"),
+            [InjuryCube._meta.db_table],
+            lambda: sum(InjuryCube.objects.filter(tier=0, industry=None).values_list("cases", flat=True)),
+        )
+
+    cubes.rebuild()
+    first = cases_in_tables()
+    assert first == InjuryCase.objects.count()
+    loaded = InjuryCase.objects.first()
+    loaded.pk = None
+    loaded.occurred_at = local(2024, 5, 5, 5)
+    InjuryCase.objects.bulk_create([loaded])
+    assert cases_in_tables() == first  # nothing told the cache yet
+    cubes.rebuild()
+    assert cases_in_tables() == first + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rebuild_on_its_own_connections(regions, enterprise_a, agency_a, monkeypatch):
+    """Outside a transaction (the nightly job) PostgreSQL runs the jobs on two connections of their own; the
+    tables swapped in keep the model's index names, their primary key, and new rows still get ids."""
+    threads = set()
+    build = cubes._build_case_chunk
+
+    def recording(*args):
+        threads.add(threading.current_thread().name)
+        build(*args)
+
+    monkeypatch.setattr(cubes, "_build_case_chunk", recording)
+    cubes.rebuild()
+    if connection.vendor == "postgresql":
+        assert len(threads) == 2 and threading.current_thread().name not in threads
+        with connection.cursor() as cursor:
+            constraints = connection.introspection.get_constraints(cursor, InjuryCube._meta.db_table)
+        names = {name for name, c in constraints.items() if c["index"] or c["primary_key"]}
+        assert {index.name for index in InjuryCube._meta.indexes} | {"analysis_injurycube_pkey"} == names
+        assert constraints["analysis_injurycube_pkey"]["primary_key"]
+    period = Q(occurred_at__gte=local(2023, 1, 1), occurred_at__lt=local(2025, 1, 1))
+    raw = InjuryCase.objects.filter(period).aggregate(n=Count("id"), deaths=Count("id", filter=Q(severity="fatal")))
+    totals = Stats(Selection(datetime.date(2023, 1, 1), datetime.date(2024, 12, 1))).totals()
+    assert (totals["cases"], totals["deaths"]) == (raw["n"], raw["deaths"])
+    # An edit after the swap adds its difference: a summary row inserted into the swapped-in table.
+    case(enterprise_a, agency_a, local(2024, 11, 11, 11), "serious")
+    november = Selection(datetime.date(2024, 11, 1), datetime.date(2024, 11, 1), region=regions["a"])
+    assert Stats(november).totals()["cases"] == 1
+    assert _stage_tables() == []
