@@ -37,9 +37,11 @@ raw GROUP BY's time; refresh ≤ 1 s a month; rebuild ≤ 60 s at 10 M cases; fi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import re
 import sys
+import threading
 import time
 import types
 from dataclasses import dataclass, field
@@ -157,10 +159,28 @@ _SOURCE = re.compile(r'\bFROM\s+"?(\w+)', re.IGNORECASE)
 
 
 class StatementLog:
-    """Every statement run inside ``with connection.execute_wrapper(log)``: (seconds, SQL, params)."""
+    """Every statement run inside ``with connection.execute_wrapper(log)``, or inside ``with log.everywhere()`` on
+    this connection and on those opened meanwhile (the rebuild's jobs run on connections of their own):
+    (seconds, SQL, params)."""
 
     def __init__(self):
         self.entries: list[tuple[float, str, object]] = []
+        self.connections: set[int] = set()
+
+    @contextlib.contextmanager
+    def everywhere(self):
+        from django.db import connection
+        from django.db.backends.signals import connection_created
+
+        def opened(sender, connection, **kwargs):
+            connection.execute_wrappers.append(self)
+
+        connection_created.connect(opened, weak=False)
+        try:
+            with connection.execute_wrapper(self):
+                yield self
+        finally:
+            connection_created.disconnect(opened)
 
     def __call__(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -168,6 +188,7 @@ class StatementLog:
             return execute(sql, params, many, context)
         finally:
             self.entries.append((time.perf_counter() - started, sql, params))
+            self.connections.add(threading.get_ident())
 
     @property
     def seconds(self) -> float:
@@ -436,13 +457,14 @@ def time_cubes(args) -> dict:
             break
         log = StatementLog()
         started = time.perf_counter()
-        with connection.execute_wrapper(log):
+        with log.everywhere():
             result = cubes.rebuild()
         seconds = time.perf_counter() - started
         out["rebuilds"].append((seconds, log))
         print(
             f"rebuild {i + 1}: {seconds:.1f} s ({result['months']} months, {result['cases']:,} cases, "
-            f"{len(log.entries)} statements, {log.seconds:.1f} s in SQL); load average {load_average()}",
+            f"{len(log.entries)} statements, {log.seconds:.1f} s in SQL on {len(log.connections)} threads); "
+            f"load average {load_average()}",
             flush=True,
         )
     if out["rebuilds"]:  # --rebuilds 0: the refreshes only
