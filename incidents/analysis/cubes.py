@@ -13,8 +13,9 @@ divisions) and the provinces. ``stats`` sums the source rows for a finer questio
 - ``refresh_months(months)``: after an import, only the months it touched are rebuilt, each table in one
   transaction: delete those rows, aggregate the cases of those months once and write every tier from it.
 - ``apply_case_deltas``: an edit of a few cases adds its difference to the rows it touches.
-- ``rebuild()``: the nightly job: the region ancestry, then every table whole. On PostgreSQL the three tables of
-  the work-injury cases are built at the same time, each on its own connection.
+- ``rebuild()``: the nightly job: the region ancestry, then every table whole, into stage tables that replace the
+  tables when all are built. The work is cut into jobs (the work-injury cases a year at a time, the insurance
+  snapshots a quarter at a time), which run on two connections on PostgreSQL.
 
 Aggregation runs in the database (``INSERT … SELECT … GROUP BY``): one pass over the source rows groups them by
 the finest tier the table needs, every tier is then summed from that; never a row in Python.
