@@ -234,7 +234,6 @@ class Stats:
         return sources.rows(family, sel, groups, measures)
 
     # --- figures ---
-    # --- figures ---
 
     def totals(self, sel: Selection | None = None) -> dict:
         """Counts, sums, mean insured employees and the three rates of the period."""

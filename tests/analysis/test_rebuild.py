@@ -122,3 +122,38 @@ def test_the_rebuild_on_its_own_connections(regions, enterprise_a, agency_a, mon
     november = Selection(datetime.date(2024, 11, 1), datetime.date(2024, 11, 1), region=regions["a"])
     assert Stats(november).totals()["cases"] == 1
     assert _stage_tables() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refresh_waits_for_a_rebuild_in_progress():
+    """A rebuild replaces the tables with what it read: a refresh committed meanwhile would be lost, so it waits
+    (here the rebuild's lock is held by another connection, as the nightly job holds it)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the rebuild runs on one connection, and there are no advisory locks, on SQLite")
+    holding, release, refreshed = threading.Event(), threading.Event(), threading.Event()
+
+    def rebuild_in_progress():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [cubes.REBUILD_LOCK])
+            holding.set()
+            release.wait(30)
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [cubes.REBUILD_LOCK])
+        connection.close()
+
+    def refresh():
+        cubes.refresh_months([datetime.date(2024, 3, 1)])
+        refreshed.set()
+        connection.close()
+
+    rebuilding = threading.Thread(target=rebuild_in_progress)
+    rebuilding.start()
+    assert holding.wait(30)
+    refreshing = threading.Thread(target=refresh)
+    refreshing.start()
+    assert not refreshed.wait(1)  # blocked on the lock
+    release.set()
+    refreshing.join(30)
+    rebuilding.join(30)
+    assert refreshed.is_set()
+    march = InjuryCase.objects.filter(occurred_at__gte=local(2024, 3, 1), occurred_at__lt=local(2024, 4, 1))
+    assert Stats(Selection(datetime.date(2024, 3, 1), datetime.date(2024, 3, 1))).totals()["cases"] == march.count()
