@@ -358,11 +358,12 @@ class Family:
 
 def places_sql(scopes: dict, enterprises: str | None = None) -> str:
     """Each enterprise's place in the summary tables: its ancestors at tiers 1–4, its division and its flags (of
-    the enterprises selected by the SQL ``enterprises``, or all)."""
+    the enterprises selected by the SQL ``enterprises``, or all); with its status and employees, which the
+    enterprises' table sums."""
     key_sql, dust_sql = (_flag_sql(scopes[kind]) for kind in FLAGS)
     region_join = "JOIN reference_region r ON r.id = e.region_id" if "r.path" in key_sql + dust_sql else ""
     return (
-        "SELECT e.id, t.t1, t.t2, t.t3, t.t4, d.division_id AS division, "  # noqa: S608
+        "SELECT e.id, t.t1, t.t2, t.t3, t.t4, d.division_id AS division, e.status, e.employees, "  # noqa: S608
         f"{key_sql} AS key, {dust_sql} AS dust FROM enterprises_enterprise e "
         f"JOIN ({TIERS_SQL}) t ON t.region_id = e.region_id "
         f"JOIN ({DIVISIONS_SQL}) d ON d.industry_id = e.industry_id {region_join}"
@@ -733,10 +734,15 @@ def _rebuild_settings(cursor) -> None:
 
 
 def _build_into_stage(family: Family, scopes: dict, places: str, where: str = "", params: tuple = ()) -> None:
-    """Sum ``family``'s source rows meeting ``where`` into its stage table."""
+    """Sum ``family``'s source rows meeting ``where`` into its stage table. The enterprises' table is summed from
+    their places, which hold the columns it reads (no join of the million enterprises to their places)."""
+    stage = _stage_name(family)
     with transaction.atomic(), connection.cursor() as cursor:
         _rebuild_settings(cursor)
-        cursor.execute(*family.build_sql(where, list(params), scopes, places=places, into=_stage_name(family)))
+        if family is ENTERPRISE:
+            cursor.execute(*family.build_sql(where, list(params), scopes, source=places, joined=True, into=stage))
+        else:
+            cursor.execute(*family.build_sql(where, list(params), scopes, places=places, into=stage))
 
 
 def _build_case_chunk(scopes: dict, places: str, start: datetime.datetime, end: datetime.datetime) -> None:
