@@ -264,16 +264,24 @@ class Family:
         time_params = [p for _name, _sql, ps in time for p in ps]
         return sql, [*time_params, *self.where_params, *params]
 
-    def joined_rows_sql(self, families: tuple, where: str, params: list, places: str) -> tuple[str, list]:
+    def joined_rows_sql(
+        self, families: tuple, where: str, params: list, places: str, months: list[datetime.date] | None = None
+    ) -> tuple[str, list]:
         """``SELECT`` of this table's source rows meeting ``where`` with each row's place (tiers, division, flags)
         from the table ``places`` and its month, and the columns ``families`` (of this source) read: one join
-        shared by their ``base_sql(joined=True)``."""
+        shared by their ``base_sql(joined=True)``. ``months``: the whole months (first days) ``where`` keeps the
+        rows within; PostgreSQL then finds each row's month among their starts (``width_bucket``) instead of
+        converting every time to local time (a fifth of the join's time)."""
         read = " ".join(
             [self.where, *(a for f in families for _m, a in f.measures), *(d for f in families for _n, d in f.dims)]
         )
         columns = sorted(set(re.findall(r"\bc\.(\w+)", read)))
         depth = max(f.depth for f in families)
-        (_name, month, month_params), *_rest = self.time_columns()
+        if months and connection.vendor == "postgresql" and not self.dates:
+            month = f"(CAST(%s AS date[]))[width_bucket(c.{self.column}, CAST(%s AS timestamptz[]))]"
+            month_params = [list(months), [month_bounds(m)[0] for m in months]]
+        else:
+            (_name, month, month_params), *_rest = self.time_columns()
         sql = (
             f"SELECT {', '.join(f'x.t{t}' for t in range(1, depth + 1))}, x.division, x.key, x.dust, "  # noqa: S608
             f"{month} AS month, {', '.join(f'c.{n}' for n in columns)} "
@@ -745,24 +753,25 @@ def _build_into_stage(family: Family, scopes: dict, places: str, where: str = ""
             cursor.execute(*family.build_sql(where, list(params), scopes, places=places, into=stage))
 
 
-def _build_case_chunk(scopes: dict, places: str, start: datetime.datetime, end: datetime.datetime) -> None:
-    """The work-injury cases of ``[start, end)`` joined to their places once, into a temporary table, then summed
-    into the stage table of each of the three work-injury tables. Every row of a table has one month, so tables
-    summed chunk by chunk of whole months equal tables summed in one pass; each chunk's groups fit in memory
-    (summed in one pass, 10 M cases make 4.3 M groups, which spill to disk and are sorted)."""
+def _build_case_chunk(scopes: dict, places: str, year: int) -> None:
+    """The work-injury cases of ``year`` (local time) joined to their places once, into a temporary table, then
+    summed into the stage table of each of the three work-injury tables. Every row of a table has one month, so
+    tables summed a year at a time equal tables summed in one pass; each year's groups fit in memory (summed in one
+    pass, 10 M cases make 4.3 M groups, which spill to disk and are sorted)."""
     rows = "analysis_chunk_rows"
-    bounds = [connection.ops.adapt_datetimefield_value(b) for b in (start, end)]
+    months = [datetime.date(year, month, 1) for month in range(1, 13)]
+    bounds = [
+        connection.ops.adapt_datetimefield_value(b) for b in (month_bounds(months[0])[0], month_bounds(months[-1])[1])
+    ]
     with transaction.atomic(), connection.cursor() as cursor:
         _rebuild_settings(cursor)
         if connection.vendor == "postgresql" and not _temporary_tables_used(cursor):
             cursor.execute(f"SET LOCAL temp_buffers = '{REBUILD_WORK_MEM}'")  # the chunk's rows stay in memory
         cursor.execute(f"DROP TABLE IF EXISTS {rows}")
         select, params = INJURY.joined_rows_sql(
-            CASE_FAMILIES, "c.occurred_at >= %s AND c.occurred_at < %s", bounds, places
+            CASE_FAMILIES, "c.occurred_at >= %s AND c.occurred_at < %s", bounds, places, months
         )
         cursor.execute(f"CREATE TEMPORARY TABLE {rows} AS {select}", params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {rows}")  # the planner knows nothing of a new table
         for family in CASE_FAMILIES:
             cursor.execute(*family.build_sql("", [], scopes, source=rows, joined=True, into=_stage_name(family)))
         cursor.execute(f"DROP TABLE {rows}")
@@ -774,18 +783,15 @@ def _temporary_tables_used(cursor) -> bool:
     return cursor.fetchone()[0]
 
 
-def _case_chunks() -> list[tuple[datetime.datetime, datetime.datetime]]:
-    """The years (local time) the work-injury cases span, as ``[start, end)`` bounds."""
+def _case_years() -> list[int]:
+    """The years (local time) the work-injury cases span."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(occurred_at), MAX(occurred_at) FROM incidents_injurycase")
         first, last = cursor.fetchone()
     if first is None:
         return []
     first, last = (timezone.localtime(_aware(m)) for m in (first, last))
-    return [
-        (month_bounds(datetime.date(year, 1, 1))[0], month_bounds(datetime.date(year, 12, 1))[1])
-        for year in range(first.year, last.year + 1)
-    ]
+    return list(range(first.year, last.year + 1))
 
 
 def _aware(moment) -> datetime.datetime:
@@ -912,7 +918,7 @@ def rebuild() -> dict:
             cursor.execute(f"ANALYZE {places}")
         for family in FAMILIES:
             _create_stage(family)
-        jobs = [partial(_build_case_chunk, scopes, places, *chunk) for chunk in reversed(_case_chunks())]
+        jobs = [partial(_build_case_chunk, scopes, places, year) for year in reversed(_case_years())]
         jobs += [
             partial(_build_into_stage, INSURANCE, scopes, places, "c.year = %s AND c.quarter = %s", quarter)
             for quarter in _insurance_quarters()
