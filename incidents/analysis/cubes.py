@@ -364,15 +364,16 @@ class Family:
         ]
 
 
-def places_sql(scopes: dict, enterprises: str | None = None) -> str:
+def places_sql(scopes: dict, enterprises: str | None = None, *, counted: bool = False) -> str:
     """Each enterprise's place in the summary tables: its ancestors at tiers 1–4, its division and its flags (of
-    the enterprises selected by the SQL ``enterprises``, or all); with its status and employees, which the
-    enterprises' table sums."""
+    the enterprises selected by the SQL ``enterprises``, or all); ``counted``: with its status and employees, which
+    the enterprises' table sums."""
     key_sql, dust_sql = (_flag_sql(scopes[kind]) for kind in FLAGS)
     region_join = "JOIN reference_region r ON r.id = e.region_id" if "r.path" in key_sql + dust_sql else ""
     return (
-        "SELECT e.id, t.t1, t.t2, t.t3, t.t4, d.division_id AS division, e.status, e.employees, "  # noqa: S608
-        f"{key_sql} AS key, {dust_sql} AS dust FROM enterprises_enterprise e "
+        "SELECT e.id, t.t1, t.t2, t.t3, t.t4, d.division_id AS division, "  # noqa: S608
+        + ("e.status, e.employees, " if counted else "")
+        + f"{key_sql} AS key, {dust_sql} AS dust FROM enterprises_enterprise e "
         f"JOIN ({TIERS_SQL}) t ON t.region_id = e.region_id "
         f"JOIN ({DIVISIONS_SQL}) d ON d.industry_id = e.industry_id {region_join}"
         + (f" WHERE e.id IN ({enterprises})" if enterprises else "")
@@ -499,38 +500,31 @@ def _month_filter(family: Family, months: list[datetime.date]) -> tuple[str, lis
 
 def _refresh_monthly(families: tuple, months: Iterable[datetime.date]) -> list:
     """Rebuild the rows of ``months`` (first days) of tables built from one source table, in one transaction. The
-    source rows of those months (the columns the tables read) and their enterprises' places are read once, into
-    temporary tables, for all the tables."""
+    places of the enterprises with rows in those months are worked out once, then the rows joined to them, into
+    temporary tables, for all the tables (as the nightly rebuild does a year at a time)."""
     months = sorted({datetime.date(m.year, m.month, 1) for m in months})
     if not months:
         return months
     scopes = _all_scopes()
     first = families[0]
     where, params = _month_filter(first, months)
-    read = " ".join(
-        [first.where, *(a for f in families for _m, a in f.measures), *(d for f in families for _n, d in f.dims)]
-    )
-    columns = sorted({"enterprise_id", first.column, *re.findall(r"\bc\.(\w+)", read)})
+    span = [months[0]]  # every month from the first to the last: the rows lie within them
+    while span[-1] < months[-1]:
+        span.append(add_month(span[-1]))
     with transaction.atomic():
         _lock(first.state)
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS analysis_month_rows")
             cursor.execute("DROP TABLE IF EXISTS analysis_places")
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE analysis_month_rows AS SELECT {', '.join(f'c.{n}' for n in columns)} "  # noqa: S608
-                f"FROM {first.source} c WHERE {where}",
-                params,
-            )
-            cursor.execute("ANALYZE analysis_month_rows")  # the planner knows nothing of a new table
-            rows = "SELECT enterprise_id FROM analysis_month_rows"
-            cursor.execute(f"CREATE TEMPORARY TABLE analysis_places AS {places_sql(scopes, rows)}", [])
-            cursor.execute("ANALYZE analysis_places")
+            enterprises = f"SELECT c.enterprise_id FROM {first.source} c WHERE {where}"  # noqa: S608
+            cursor.execute(f"CREATE TEMPORARY TABLE analysis_places AS {places_sql(scopes, enterprises)}", params)
+            cursor.execute("ANALYZE analysis_places")  # the planner knows nothing of a new table
+            select, select_params = first.joined_rows_sql(families, where, params, "analysis_places", span)
+            cursor.execute(f"CREATE TEMPORARY TABLE analysis_month_rows AS {select}", select_params)
             for family in families:
                 placeholders = ", ".join(["%s"] * len(months))
                 cursor.execute(f"DELETE FROM {family.table} WHERE month IN ({placeholders})", months)  # noqa: S608
-                cursor.execute(
-                    *family.build_sql("", [], scopes, places="analysis_places", source="analysis_month_rows")
-                )
+                cursor.execute(*family.build_sql("", [], scopes, source="analysis_month_rows", joined=True))
             cursor.execute("DROP TABLE analysis_places")
             cursor.execute("DROP TABLE analysis_month_rows")
         _touch(first.state, rebuilt=False)
@@ -914,7 +908,7 @@ def rebuild() -> dict:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {places}")
             unlogged = "UNLOGGED " if postgresql else ""
-            cursor.execute(f"CREATE {unlogged}TABLE {places} AS {places_sql(scopes)}", [])
+            cursor.execute(f"CREATE {unlogged}TABLE {places} AS {places_sql(scopes, counted=True)}", [])
             cursor.execute(f"ANALYZE {places}")
         for family in FAMILIES:
             _create_stage(family)
