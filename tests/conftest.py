@@ -112,3 +112,12 @@ def client_for(client):
         return client
 
     return make
+
+
+@pytest.fixture
+def count_statements(settings):
+    """Statements a list's count takes in this set-up (``portal.pagination``): on PostgreSQL without a shared cache,
+    the planner's estimate and then the capped count; otherwise one count (or the cached one)."""
+    from django.db import connection
+
+    return 2 if connection.vendor == "postgresql" and settings.COUNT_CACHE_SECONDS <= 0 else 1

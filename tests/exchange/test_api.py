@@ -190,11 +190,13 @@ def test_secretariat_applies_the_default_obligations(api_client_for, exchange, h
     assert Obligation.objects.count() == 6
 
 
-def test_obligation_list_does_not_grow_with_the_page(api_client_for, exchange, django_assert_max_num_queries):
+def test_obligation_list_does_not_grow_with_the_page(
+    api_client_for, exchange, django_assert_max_num_queries, count_statements
+):
     client = api_client_for(exchange["staff_a"])
     url = f"{API}/obligations/"
     assert query_count(client, url + "?page_size=1") == query_count(client, url + "?page_size=50")
-    with django_assert_max_num_queries(2):  # count, page
+    with django_assert_max_num_queries(count_statements + 1):  # count, page
         client.get(url)
 
 
@@ -331,7 +333,7 @@ def test_another_regions_confirmation_cannot_be_reopened(api_client_for, exchang
 
 
 def test_confirmation_list_does_not_grow_with_the_page(
-    api_client_for, exchange, users, b_confirmed, django_assert_max_num_queries
+    api_client_for, exchange, users, b_confirmed, django_assert_max_num_queries, count_statements
 ):
     services.confirm_quarter(actor=exchange["staff_a"], year=2026, quarter=3)
     services.confirm_quarter(actor=exchange["staff_a_emergency"], year=2026, quarter=3)
@@ -339,7 +341,7 @@ def test_confirmation_list_does_not_grow_with_the_page(
     client = api_client_for(users["staff_city"])
     url = f"{API}/confirmations/"
     assert query_count(client, url + "?page_size=1") == query_count(client, url + "?page_size=50")
-    with django_assert_max_num_queries(3):  # count, page, the page's events
+    with django_assert_max_num_queries(count_statements + 2):  # count, page, the page's events
         assert client.get(url).json()["count"] == 4
 
 
@@ -502,11 +504,13 @@ def test_another_regions_report_is_absent(api_client_for, exchange, users, repor
     assert api_client_for(users["officer_a"]).get(f"{API}/reports/").status_code == 403
 
 
-def test_report_list_does_not_grow_with_the_page(api_client_for, exchange, report, django_assert_max_num_queries):
+def test_report_list_does_not_grow_with_the_page(
+    api_client_for, exchange, report, django_assert_max_num_queries, count_statements
+):
     client = api_client_for(exchange["staff_a"])
     url = f"{API}/reports/"
     assert query_count(client, url + "?page_size=1") == query_count(client, url + "?page_size=50")
-    with django_assert_max_num_queries(3):  # count, page, the page's files
+    with django_assert_max_num_queries(count_statements + 2):  # count, page, the page's files
         client.get(url)
 
 

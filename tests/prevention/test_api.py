@@ -267,17 +267,19 @@ def test_officer_sees_only_runs_and_results_of_their_enterprise(api_client_for, 
     assert all(r["posts"] == [{"post": "冲压工", "cases": 3}] for r in staff["results"])
 
 
-def test_result_and_run_lists_do_not_grow_with_the_page(api_client_for, users, loop, django_assert_max_num_queries):
+def test_result_and_run_lists_do_not_grow_with_the_page(
+    api_client_for, users, loop, django_assert_max_num_queries, count_statements
+):
     client = api_client_for(users["staff_a"])
     url = f"{API}/screening-results/?run={loop.run_a.pk}"
     assert query_count(client, url + "&page_size=1") == query_count(client, url + "&page_size=50")
-    with django_assert_max_num_queries(3):  # count, page, the page's posts
+    with django_assert_max_num_queries(count_statements + 2):  # count, page, the page's posts
         client.get(url)
     city = api_client_for(users["staff_city"])
     assert query_count(city, f"{API}/screening-runs/?page_size=1") == query_count(
         city, f"{API}/screening-runs/?page_size=50"
     )
-    with django_assert_max_num_queries(2):  # count, page
+    with django_assert_max_num_queries(count_statements + 1):  # count, page
         city.get(f"{API}/screening-runs/")
 
 
@@ -363,7 +365,9 @@ def test_notice_pdf_for_those_in_scope(api_client_for, users, loop):
     assert api_client_for(users["officer_b"]).get(f"{API}/notices/{loop.notice_a.pk}/pdf/").status_code == 404
 
 
-def test_notice_list_does_not_grow_with_the_page(api_client_for, users, loop, django_assert_max_num_queries):
+def test_notice_list_does_not_grow_with_the_page(
+    api_client_for, users, loop, django_assert_max_num_queries, count_statements
+):
     client = api_client_for(users["staff_a"])
     officer = api_client_for(users["officer_a"])
     services.request_extension(
@@ -373,7 +377,7 @@ def test_notice_list_does_not_grow_with_the_page(api_client_for, users, loop, dj
     assert officer.get(f"{API}/notices/").json()["results"][0]["latest_report_state"] == "draft"
     url = f"{API}/notices/"
     assert query_count(client, url + "?page_size=1") == query_count(client, url + "?page_size=50")
-    with django_assert_max_num_queries(4):  # count, page, extensions, report states
+    with django_assert_max_num_queries(count_statements + 3):  # count, page, extensions, report states
         assert client.get(url).json()["count"] == 3
 
 
@@ -491,7 +495,9 @@ def test_reports_are_scoped_and_reviewed_by_the_issuing_agency(api_client_for, u
     assert report.state == "submitted"
 
 
-def test_report_list_does_not_grow_with_the_page(api_client_for, users, loop, django_assert_max_num_queries):
+def test_report_list_does_not_grow_with_the_page(
+    api_client_for, users, loop, django_assert_max_num_queries, count_statements
+):
     officer = users["officer_a"]
     report = services.save_report(actor=officer, notice=loop.notice_a, data=complete_report(loop.notice_a))
     services.add_attachment(actor=officer, report=report, upload=pdf_upload())
@@ -502,7 +508,7 @@ def test_report_list_does_not_grow_with_the_page(api_client_for, users, loop, dj
     client = api_client_for(users["staff_a"])
     url = f"{API}/reports/"
     assert query_count(client, url + "?page_size=1") == query_count(client, url + "?page_size=50")
-    with django_assert_max_num_queries(3):  # count, page, attachments
+    with django_assert_max_num_queries(count_statements + 2):  # count, page, attachments
         assert client.get(url).json()["count"] == 2
 
 
@@ -534,13 +540,15 @@ def test_outcomes_carry_their_evidence_and_are_scoped(api_client_for, users, loo
     assert city.get(f"{API}/outcomes/?year={this_year - 1}").json()["count"] == 0
 
 
-def test_outcome_list_does_not_grow_with_the_page(api_client_for, users, loop, django_assert_max_num_queries):
+def test_outcome_list_does_not_grow_with_the_page(
+    api_client_for, users, loop, django_assert_max_num_queries, count_statements
+):
     services.escalate(today=datetime.date(2026, 3, 1))
     client = api_client_for(users["staff_city"])
     assert query_count(client, f"{API}/outcomes/?page_size=1") == query_count(client, f"{API}/outcomes/?page_size=50")
     expected = Outcome.objects.count()
     assert expected == 8  # 重点监管 and a penalty referral for each of the four overdue notices
-    with django_assert_max_num_queries(2):  # count, page
+    with django_assert_max_num_queries(count_statements + 1):  # count, page
         assert client.get(f"{API}/outcomes/").json()["count"] == expected
 
 
@@ -558,11 +566,13 @@ def test_officer_sees_the_warnings_of_their_own_cases(api_client_for, users, loo
     assert api_client_for(users["staff_b"]).get(f"{API}/warnings/{warning_b.pk}/").status_code == 200
 
 
-def test_warning_list_does_not_grow_with_the_page(api_client_for, users, loop, django_assert_max_num_queries):
+def test_warning_list_does_not_grow_with_the_page(
+    api_client_for, users, loop, django_assert_max_num_queries, count_statements
+):
     services.send_case_warnings(case_ids=InjuryCase.objects.values_list("pk", flat=True))
     client = api_client_for(users["staff_city"])
     assert query_count(client, f"{API}/warnings/?page_size=1") == query_count(client, f"{API}/warnings/?page_size=50")
-    with django_assert_max_num_queries(2):  # count, page
+    with django_assert_max_num_queries(count_statements + 1):  # count, page
         assert client.get(f"{API}/warnings/").json()["count"] == 12
 
 
@@ -643,7 +653,7 @@ def test_bulletins_are_written_by_their_agency_only(api_client_for, users, regio
 
 
 def test_public_library_is_anonymous_and_does_not_grow_with_the_page(
-    api_client_for, users, regions, loop, django_assert_max_num_queries
+    api_client_for, users, regions, loop, django_assert_max_num_queries, count_statements
 ):
     for i in range(3):
         b = services.draft_bulletin(
@@ -656,7 +666,7 @@ def test_public_library_is_anonymous_and_does_not_grow_with_the_page(
     )
     client = api_client_for(None)
     assert query_count(client, f"{API}/library/?page_size=1") == query_count(client, f"{API}/library/?page_size=50")
-    with django_assert_max_num_queries(2):  # count, page
+    with django_assert_max_num_queries(count_statements + 1):  # count, page
         assert client.get(f"{API}/library/").json()["count"] == 3
 
 
