@@ -153,6 +153,15 @@ def code_version(*paths: str) -> str:
     return f"commit {commit}" + (f", uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
+def database_version() -> str:
+    """The version of the database Django is connected to (SQLite's library or the PostgreSQL server)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
+        return cursor.fetchone()[0]
+
+
 # --- the shared cache ------------------------------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ from _common import (
     BenchDatabase,
     analyze,
     code_version,
+    database_version,
     explain,
     format_table,
     gunicorn,
@@ -153,9 +154,7 @@ def set_up(db: BenchDatabase, *, reused: bool, code_paths: tuple[str, ...] = ())
     out = io.StringIO()
     call_command("load_reference", stdout=out)
     print(f"migrate, then load_reference: {out.getvalue().strip().splitlines()[-1]}")
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-        version = cursor.fetchone()[0]
+    version = database_version()
     print(
         f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
         f"load average {load_average()}"

@@ -38,7 +38,7 @@ import time
 import tracemalloc
 from collections.abc import Callable, Iterable
 
-from _common import format_table, section, setup_django, throwaway_database
+from _common import database_version, format_table, section, setup_django, throwaway_database
 
 COUNTY = "330784"  # 永康市
 ENTERPRISES = 200
@@ -305,9 +305,7 @@ def main(argv: list[str] | None = None) -> int:
         call_command("load_reference", stdout=out)
         t0 = time.perf_counter()
         data = build_dataset(n)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = database_version()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")

@@ -36,7 +36,7 @@ import random
 import sys
 import time
 
-from _common import format_table, section, setup_django, throwaway_database
+from _common import database_version, format_table, section, setup_django, throwaway_database
 
 COUNTY = "330784"  # 永康市
 ENTERPRISES = 200
@@ -526,9 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         xlsx = None if args.no_xlsx else write_xlsx(headers, rows)
         t2 = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = database_version()
         print(
             f"{ENTERPRISES} enterprises on {data['towns']} towns of 永康市, 1 hrss agency + staff user; {n:,} rows "
             f"generated, CSV {len(content) / 1e6:.1f} MB in {t1 - t0:.1f} s"

@@ -31,6 +31,7 @@ import types
 
 from _common import (
     analyze,
+    database_version,
     explain,
     format_table,
     measure,
@@ -551,9 +552,7 @@ def main(argv: list[str] | None = None) -> int:
             f"via {data['method']}: {data['load_seconds']:.1f} s "
             f"({n / max(data['load_seconds'], 1e-9):,.0f} rows/s); {analyze_name} {data['analyze_seconds']:.1f} s"
         )
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version")
-            version = cursor.fetchone()[0]
+        version = database_version()
         print(
             f"{connection.vendor} {version}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
             f"load average {load_average()} (other work on the machine widens p95; the ratios are interleaved)"
