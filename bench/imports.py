@@ -334,6 +334,7 @@ def precompute_db_rows(rows: list[list[str]], agency, columns: list[str]) -> lis
 
     enterprise_ids = dict(Enterprise.objects.values_list("credit_code", "id"))
     regions = dict(Enterprise.objects.values_list("id", "region_id"))
+    industries = dict(Enterprise.objects.values_list("id", "industry_id"))  # the industry every case carries
     tiers = region_tiers(set(regions.values()))  # the province, city and county every case carries
     type_ids = {
         code: pk
@@ -368,6 +369,7 @@ def precompute_db_rows(rows: list[list[str]], agency, columns: list[str]) -> lis
             "fund_payout": r[13],
         }
         values["province_id"], values["city_id"], values["county_id"] = tiers[regions[values["enterprise_id"]]]
+        values["industry_id"] = industries[values["enterprise_id"]]
         out.append(tuple(values[c] for c in columns))
     return out
 

@@ -5,7 +5,7 @@ from collections import defaultdict
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -97,11 +97,15 @@ class Enterprise(models.Model):
         moved = (
             self.pk is not None
             and not self._state.adding
-            and Enterprise.objects.filter(pk=self.pk).exclude(region_id=self.region_id).exists()
+            and Enterprise.objects.filter(pk=self.pk)
+            .exclude(region_id=self.region_id, industry_id=self.industry_id)
+            .exists()
         )
-        super().save(*args, **kwargs)
-        if moved:  # its records now count under another province, city or county
-            sync_tiers([self.pk])
+        # One transaction: what waits for the commit (the statistics' refresh) sees the records moved already.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if moved:  # its records now count under another province, city, county or industry
+                sync_tiers([self.pk])
 
     def get_absolute_url(self):
         return reverse("enterprises:enterprise_detail", args=[self.pk])
@@ -175,15 +179,30 @@ class TieredRecord(EnterpriseRecord):
     """A record counted in millions (cases, accidents) that carries its enterprise's province, city and county as
     columns of its own: an agency's scope is then one indexed column read in the list's order (``county_id = 42
     ORDER BY occurred_at DESC``) instead of a join through the enterprise to a prefix match on the region path,
-    which at ten million cases walks the date index through most of the table for a small county.
+    which at ten million cases walks the date index through most of the table for a small county. It carries its
+    enterprise's industry too, which the statistics' summary tables group by: a month's cases are then summed
+    without a join to the million enterprises (``incidents.analysis.cubes``).
 
     Kept current by ``save()`` here, by the importers (``region_tiers``), by ``Enterprise.save()`` and the enterprise
-    importer when an enterprise moves (``sync_tiers``), and by ``manage.py sync_scope_tiers`` after a bulk load or a
-    change to the region tree."""
+    importer when an enterprise moves or changes industry (``sync_tiers``), and by ``manage.py sync_scope_tiers``
+    after a bulk load or a change to the region tree."""
 
     province = _tier_field(_("province"))
     city = _tier_field(_("city"))
     county = _tier_field(_("county"))
+    industry = models.ForeignKey(
+        "reference.Industry",
+        verbose_name=_("industry"),
+        null=True,
+        blank=True,
+        editable=False,
+        # A copy of the enterprise's industry, which the enterprise's own foreign key protects: no constraint to
+        # check on every row of a ten-million-row table, and no scan of it when an industry code is deleted.
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
 
     scope_tiers = SCOPE_TIERS
 
@@ -191,11 +210,15 @@ class TieredRecord(EnterpriseRecord):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if self.enterprise_id and (self.county_id is None or getattr(self, "_tiers_of", None) != self.enterprise_id):
-            region_id = Enterprise.objects.filter(pk=self.enterprise_id).values_list("region_id", flat=True).first()
+        if self.enterprise_id and (
+            self.county_id is None or self.industry_id is None or getattr(self, "_tiers_of", None) != self.enterprise_id
+        ):
+            region_id, self.industry_id = Enterprise.objects.filter(pk=self.enterprise_id).values_list(
+                "region_id", "industry_id"
+            ).first() or (None, None)
             self.province_id, self.city_id, self.county_id = region_tiers([region_id]).get(region_id, (None,) * 3)
             if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = {*kwargs["update_fields"], *self.scope_tiers}
+                kwargs["update_fields"] = {*kwargs["update_fields"], *PLACE_FIELDS}
         super().save(*args, **kwargs)
         self._tiers_of = self.enterprise_id
 
@@ -211,30 +234,35 @@ def tier_indexes(date_field: str) -> list[models.Index]:
     return [models.Index(fields=[tier, f"-{date_field}", "-id"]) for tier in SCOPE_TIERS]
 
 
+# What a tiered record copies from its enterprise.
+PLACE_FIELDS = (*SCOPE_TIERS, "industry")
+
+
 def tiered_models() -> list[type[TieredRecord]]:
     return [m for m in apps.get_models() if issubclass(m, TieredRecord)]
 
 
 def sync_tiers(enterprise_ids=None, *, missing_only: bool = False) -> int:
-    """Set the province, city and county of the records of these enterprises (all when None) from their
-    enterprises' regions as they are now; returns the rows changed.
+    """Set the province, city, county and industry of the records of these enterprises (all when None) from their
+    enterprises as they are now; returns the rows changed. ``missing_only``: only the records that lack them.
 
-    A few enterprises: one UPDATE per model and county by enterprise id. All of them: one UPDATE … FROM per
-    model, joined to a temporary table of every region's tiers (set-based, minutes at ten million rows)."""
+    A few enterprises: one UPDATE per model and place by enterprise id. All of them: one UPDATE … FROM per model,
+    joined to a temporary table of every region's tiers (set-based, minutes at ten million rows)."""
     models_ = tiered_models()
     if enterprise_ids is not None:
-        pairs = list(Enterprise.objects.filter(pk__in=list(enterprise_ids)).values_list("pk", "region_id"))
-        tiers = region_tiers({r for _pk, r in pairs})
+        places = Enterprise.objects.filter(pk__in=list(enterprise_ids)).values_list("pk", "region_id", "industry_id")
+        places = list(places)
+        tiers = region_tiers({r for _pk, r, _i in places})
         groups = defaultdict(list)
-        for pk, region_id in pairs:
-            groups[tiers.get(region_id, (None,) * 3)].append(pk)
+        for pk, region_id, industry_id in places:
+            groups[(*tiers.get(region_id, (None,) * 3), industry_id)].append(pk)
         changed = 0
-        for (province, city, county), ids in groups.items():
+        for place, ids in groups.items():
             for model in models_:
                 rows = model.objects.filter(enterprise_id__in=ids)
                 if missing_only:
-                    rows = rows.filter(county__isnull=True)
-                changed += rows.update(province_id=province, city_id=city, county_id=county)
+                    rows = rows.filter(models.Q(county__isnull=True) | models.Q(industry__isnull=True))
+                changed += rows.update(**{f"{name}_id": value for name, value in zip(PLACE_FIELDS, place, strict=True)})
         return changed
     return _sync_all_tiers(models_, missing_only=missing_only)
 
@@ -256,12 +284,18 @@ def _sync_all_tiers(models_, *, missing_only: bool) -> int:
             )
             for model in models_:
                 table = quote(model._meta.db_table)
-                differs = " OR ".join(f"{table}.{c}_id IS DISTINCT FROM m.{c}_id" for c in SCOPE_TIERS)
-                where = f"{table}.county_id IS NULL" if missing_only else f"({differs})"
+                differs = " OR ".join(
+                    [
+                        *(f"{table}.{c}_id IS DISTINCT FROM m.{c}_id" for c in SCOPE_TIERS),
+                        f"{table}.industry_id IS DISTINCT FROM e.industry_id",
+                    ]
+                )
+                missing = f"{table}.county_id IS NULL OR {table}.industry_id IS NULL"
                 cursor.execute(
-                    f"UPDATE {table} SET province_id = m.province_id, city_id = m.city_id, county_id = m.county_id "  # noqa: S608
+                    f"UPDATE {table} SET province_id = m.province_id, city_id = m.city_id, county_id = m.county_id, "  # noqa: S608
+                    f"industry_id = e.industry_id "
                     f"FROM {enterprise} e JOIN portal_scope_tiers m ON m.region_id = e.region_id "
-                    f"WHERE {table}.enterprise_id = e.id AND {where}"
+                    f"WHERE {table}.enterprise_id = e.id AND ({missing if missing_only else differs})"
                 )
                 changed += cursor.rowcount
         finally:

@@ -1,5 +1,6 @@
-"""Keeping the tiers that cases and accidents carry (``TieredRecord``) in step with their enterprises' regions when
-enterprises move in bulk or the region tree changes (a single enterprise's ``save()`` keeps them itself)."""
+"""Keeping the tiers and industry that cases and accidents carry (``TieredRecord``) in step with their enterprises
+when enterprises move or change industry in bulk or the region tree changes (a single enterprise's ``save()`` keeps
+them itself)."""
 
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
@@ -12,7 +13,7 @@ from .models import Enterprise, sync_tiers
 
 @receiver(imports.committed, sender=Enterprise)
 def _enterprises_imported(sender, created_ids, updated, **kwargs):
-    moved = [i.instance.pk for i in updated if "region" in i.changes]
+    moved = [i.instance.pk for i in updated if {"region", "industry"} & set(i.changes)]
     if moved:
         sync_tiers(moved)
 

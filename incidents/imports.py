@@ -81,13 +81,17 @@ def _case_label(day, values):
 
 
 def _enterprises_in_scope(actor, rows):
-    """Every enterprise still visible to the actor, and in the province, city and county the rows took from it."""
-    tiers = {r["enterprise_id"]: (r["province_id"], r["city_id"], r["county_id"]) for r in rows}
-    regions = dict(Enterprise.objects.visible_to(actor).filter(id__in=tiers).values_list("pk", "region_id"))
-    if len(regions) != len(tiers):
+    """Every enterprise still visible to the actor, and in the province, city, county and industry the rows took
+    from it."""
+    places = {r["enterprise_id"]: (r["province_id"], r["city_id"], r["county_id"], r["industry_id"]) for r in rows}
+    visible = Enterprise.objects.visible_to(actor).filter(id__in=places).values_list("pk", "region_id", "industry_id")
+    enterprises = {pk: (region, industry) for pk, region, industry in visible}
+    if len(enterprises) != len(places):
         return False
-    now = region_tiers(set(regions.values()))
-    return all(now.get(regions[pk]) == wanted for pk, wanted in tiers.items())
+    now = region_tiers({region for region, _industry in enterprises.values()})
+    return all(
+        (*now.get(enterprises[pk][0], (None,) * 3), enterprises[pk][1]) == wanted for pk, wanted in places.items()
+    )
 
 
 def _visible_enterprises(actor, rows):
@@ -96,7 +100,8 @@ def _visible_enterprises(actor, rows):
     enterprises = (
         Enterprise.objects.visible_to(actor)
         .filter(credit_code__in=codes)
-        .only("id", "credit_code", "name", "region_id")
+        .select_related("industry")
+        .only("id", "credit_code", "name", "region_id", "industry__id")
     )
     by_code = {e.credit_code: e for e in enterprises}
     tiers = region_tiers({e.region_id for e in by_code.values()})
@@ -108,12 +113,13 @@ def _visible_enterprises(actor, rows):
 
 
 def _take_tiers(values, ctx):
-    """A new case or accident carries its enterprise's province, city and county (``TieredRecord``)."""
-    tiers = ctx["tiers"].get(values["enterprise"].region_id, (None,) * 3)
-    values["province"], values["city"], values["county"] = tiers
+    """A new case or accident carries its enterprise's province, city, county and industry (``TieredRecord``)."""
+    enterprise = values["enterprise"]
+    values["province"], values["city"], values["county"] = ctx["tiers"].get(enterprise.region_id, (None,) * 3)
+    values["industry"] = enterprise.industry
 
 
-TIER_SCOPE = ("enterprise_id", "province_id", "city_id", "county_id")
+TIER_SCOPE = ("enterprise_id", "province_id", "city_id", "county_id", "industry_id")
 
 
 class InjuryCaseImport(imports.ImportSpec):

@@ -555,7 +555,7 @@ def _commit(spec: ImportSpec, actor, result: Validation, batch) -> dict:
 # re-checks only what can have changed since — the rows the file matches in the database, the actor's scope —
 # and re-reads the whole file only if any of that differs.
 
-_CHECKED_VERSION = 1
+_CHECKED_VERSION = 2  # 2: cases and accidents carry their enterprise's industry
 
 
 def _checked_name(batch) -> str:

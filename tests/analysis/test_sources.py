@@ -216,3 +216,20 @@ def test_a_changed_flag_rule_rebuilds_the_tables_once(world, regions, django_cap
     assert sent == ["analysis.rebuild"]
     every = Stats(Selection.year(2024, region=regions["b"], industry=machinery)).totals()["cases"]
     assert every > 0 and Stats(selection).totals()["cases"] == every
+
+
+def test_a_flag_rule_of_a_town_is_applied_to_its_cases(world, regions, django_capture_on_commit_callbacks):
+    """The work-injury tables take each case's flags from the tiers and industry it carries; a rule of a town (below
+    the county a case carries) needs its enterprise's region: the figures still equal the source rows'."""
+    town = regions["a_town"]
+    road = Selection.year(2024, region=town, industry=world["industries"][3], flag="key")
+    before = Stats(road).totals()["cases"]  # dangerous goods (5435) only: goods (5431) is no key industry
+    with django_capture_on_commit_callbacks(execute=True):
+        IndustryFlag.objects.create(kind="key", label="道路货运", code_prefix="5431", region=town)
+    assert Stats(road).totals()["cases"] > before
+    for region in world["regions"]:
+        for flag in ("key", None):
+            selection = Selection.year(2024, region=region, flag=flag)
+            assert _figures(Stats(selection)) == _figures(Stats(selection, source="rows")), (region, flag)
+    wuyi = Selection.year(2024, region=regions["b"], industry=world["industries"][3], flag="key")
+    assert Stats(wuyi).totals() == Stats(wuyi, source="rows").totals()

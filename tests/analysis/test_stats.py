@@ -156,6 +156,48 @@ def test_an_enterprise_moving_town_moves_its_figures(data, regions, enterprise_a
     assert Stats(Selection(*H1, region=regions["b"])).totals()["cases"] == 4
 
 
+def test_an_enterprise_changing_industry_moves_its_figures(
+    data, regions, industry, enterprise_a, django_capture_on_commit_callbacks
+):
+    metal = Selection(*H1, region=regions["a"], industry=industry.parent.parent)
+    transport = Selection(*H1, region=regions["a"], industry=data["transport"].parent.parent)
+    assert (Stats(metal).totals()["cases"], Stats(transport).totals()["cases"]) == (3, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        enterprise_a.industry = data["transport"]
+        enterprise_a.save()
+    assert (Stats(metal).totals()["cases"], Stats(transport).totals()["cases"]) == (0, 4)
+    assert Stats(Selection(*H1, region=regions["a"], flag="key")).totals()["cases"] == 0  # transport is not key
+    refreshed = _cube_rows()
+    cubes.rebuild()
+    assert _cube_rows() == refreshed
+
+
+def test_a_refresh_writes_only_the_rows_that_differ(data, regions, enterprise_b):
+    """Changes in Wuyi: the month's rows of Yongkang are left as they are (the same rows, not deleted and inserted
+    again); the rows that changed are put right, and those a change leaves without cases deleted."""
+    march = datetime.date(2024, 3, 1)
+    yongkang = {row for row in _month_rows(march) if regions["a"].pk in row[2:4]}
+    assert yongkang  # its county row (the table holds no finer tier)
+    wuyi = InjuryCase.objects.filter(enterprise=enterprise_b)
+    wuyi.update(lost_workdays=31)  # no signal: as a bulk change
+    cubes.refresh_months([march])
+    row = InjuryCube.objects.get(tier=3, region=regions["b"], industry=None, month=march)
+    assert (row.cases, row.serious, row.lost_workdays) == (1, 1, 31)
+    assert {row for row in _month_rows(march) if regions["a"].pk in row[2:4]} == yongkang
+    wuyi._raw_delete(wuyi.db)
+    cubes.refresh_months([march])
+    assert not InjuryCube.objects.filter(region=regions["b"], month=march).exists()
+    assert {row for row in _month_rows(march) if regions["a"].pk in row[2:4]} == yongkang
+    refreshed = _cube_rows()
+    cubes.rebuild()
+    assert _cube_rows() == refreshed
+
+
+def _month_rows(month):
+    fields = ["id", "tier", "region_id", "parent_id", "industry_id", "key", "dust", "cases", "serious", "lost_workdays"]
+    return list(InjuryCube.objects.filter(month=month).values_list(*fields))
+
+
 def test_imports_refresh_the_months_of_their_rows(
     users, enterprise_a, regions, settings, django_capture_on_commit_callbacks
 ):

@@ -1,7 +1,8 @@
 """Cases and accidents carry their enterprise's province, city and county (``TieredRecord``), so that an agency's
-list is one indexed column instead of a join to the region path. What a user notices: a county sees its cases and
-only its cases, and when an enterprise moves its cases move with it — by form, by import, by a change to the region
-tree — while bulk loads are put right by ``manage.py sync_scope_tiers``."""
+list is one indexed column instead of a join to the region path, and its industry, which the statistics group by.
+What a user notices: a county sees its cases and only its cases, and when an enterprise moves or changes industry
+its cases follow — by form, by import, by a change to the region tree — while bulk loads are put right by
+``manage.py sync_scope_tiers``."""
 
 import datetime
 import importlib
@@ -22,7 +23,7 @@ from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal import imports
 from portal.accounts.models import Role
 from portal.reference.models import AccidentType, Region
-from tests.factories import AgencyFactory, RegionFactory, UserFactory
+from tests.factories import AgencyFactory, IndustryFactory, RegionFactory, UserFactory
 from tests.portal.test_imports import ENTERPRISE_HEADERS, csv_file, id_number, injury_rows, upload
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +55,54 @@ def tiers(obj):
     return obj.province_id, obj.city_id, obj.county_id
 
 
+def industry_of(obj):
+    obj.refresh_from_db()
+    return obj.industry_id
+
+
+@pytest.fixture
+def machinery(industry):
+    """Another class of manufacturing (通用设备, division 34)."""
+    division = IndustryFactory(code="34", name="通用设备制造业", level="division", parent=industry.parent.parent.parent)
+    group = IndustryFactory(code="341", name="锅炉及原动设备制造", level="group", parent=division)
+    return IndustryFactory(code="3411", name="锅炉及辅助设备制造", level="class", parent=group)
+
+
 def test_a_recorded_case_carries_its_enterprises_province_city_and_county(users, enterprise_a, regions, kind):
     case = record(users["staff_a"], enterprise_a, kind)  # the enterprise is in a town of 永康市
     assert tiers(case) == (regions["zhejiang"].pk, regions["jinhua"].pk, regions["a"].pk)
+    assert industry_of(case) == enterprise_a.industry_id
+
+
+def test_an_enterprise_changing_industry_takes_its_cases_and_accidents_along(users, enterprise_a, kind, machinery):
+    case = record(users["staff_a"], enterprise_a, kind)
+    accident = SafetyAccident.objects.create(
+        enterprise=enterprise_a,
+        occurred_at=timezone.now(),
+        accident_type=kind,
+        owner_agency=users["staff_a"].agency,
+        grade="ordinary",
+    )
+    assert industry_of(accident) == enterprise_a.industry_id
+    enterprise_a.industry = machinery
+    enterprise_a.save()
+    assert industry_of(case) == industry_of(accident) == machinery.pk
+    assert tiers(case)[2] == enterprise_a.region.parent_id  # its region unchanged
+
+
+def test_an_enterprise_import_that_changes_an_industry_changes_its_cases(client_for, users, regions, industry, kind):
+    machinery = IndustryFactory(code="3412", level="class", parent=industry.parent)
+    city_agency = users["staff_city"].agency
+    enterprise = Enterprise.objects.create(
+        credit_code=credit(), name="金华机械厂", region=regions["a"], industry=industry, owner_agency=city_agency
+    )
+    case = record(users["staff_a"], enterprise, kind)
+    client = client_for(users["staff_city"])
+    rows = [ENTERPRISE_HEADERS, [enterprise.credit_code, "金华机械厂", regions["a"].code, machinery.code, "", ""]]
+    batch = upload(client, "enterprises.enterprise", csv_file(rows))
+    assert batch.summary["update"] == 1, batch.errors
+    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    assert industry_of(case) == machinery.pk
 
 
 def test_a_county_list_filters_on_the_county_column_and_shows_only_its_cases(
@@ -133,6 +179,17 @@ def test_imported_cases_carry_the_tiers_and_a_move_before_confirmation_is_caught
     assert tiers(case) == (regions["zhejiang"].pk, regions["jinhua"].pk, regions["b"].pk)
 
 
+def test_an_industry_changed_before_confirmation_is_caught(users, enterprise_a, kind, machinery):
+    spec = imports.get_spec("incidents.injurycase")
+    batch = imports.upload(
+        actor=users["staff_city"], spec=spec, uploaded_file=csv_file(injury_rows(enterprise_a, id_number(52)))
+    )
+    enterprise_a.industry = machinery
+    enterprise_a.save()
+    imports.confirm(actor=users["staff_city"], batch=batch)
+    assert industry_of(InjuryCase.objects.get()) == machinery.pk
+
+
 def test_a_county_moved_to_another_city_moves_what_is_recorded_below_it(users, enterprise_a, regions, kind):
     case = record(users["staff_a"], enterprise_a, kind)
     lishui = RegionFactory(code="331100", name="丽水市", level="city", parent=regions["zhejiang"])
@@ -156,13 +213,14 @@ def test_bulk_loaded_rows_are_put_right_by_the_command(users, enterprise_a, ente
         owner_agency=users["staff_b"].agency,
         grade="ordinary",
     )
-    InjuryCase.objects.update(province=None, city=None, county=None)  # as a bulk load leaves them
+    InjuryCase.objects.update(province=None, city=None, county=None, industry=None)  # as a bulk load leaves them
     SafetyAccident.objects.update(county=regions["a"])  # and a stale one
     assert not InjuryCase.objects.visible_to(users["staff_a"]).exists()
     out = io.StringIO()
     call_command("sync_scope_tiers", stdout=out)
     assert "2" in out.getvalue()
     assert InjuryCase.objects.visible_to(users["staff_a"]).get() == case
+    assert industry_of(case) == enterprise_a.industry_id
     assert tiers(accident)[2] == regions["b"].pk
     assert sync_tiers() == 0  # nothing left to change
     assert OccupationalDiseaseCase.objects.count() == 0
@@ -174,3 +232,19 @@ def test_the_migration_fills_existing_rows(users, enterprise_a, regions, kind):
     migration = importlib.import_module("incidents.migrations.0003_scope_tiers")
     migration.fill_tiers(global_apps, types.SimpleNamespace(connection=connection))  # as its schema editor
     assert tiers(case) == (regions["zhejiang"].pk, regions["jinhua"].pk, regions["a"].pk)
+
+
+def test_the_industry_migration_fills_existing_rows(users, enterprise_a, enterprise_b, regions, kind):
+    case = record(users["staff_a"], enterprise_a, kind)
+    accident = SafetyAccident.objects.create(
+        enterprise=enterprise_b,
+        occurred_at=timezone.now(),
+        accident_type=kind,
+        owner_agency=users["staff_b"].agency,
+        grade="ordinary",
+    )
+    InjuryCase.objects.update(industry=None)
+    SafetyAccident.objects.update(industry=None)
+    migration = importlib.import_module("incidents.migrations.0004_case_industry")
+    migration.fill_industry(global_apps, types.SimpleNamespace(connection=connection))  # as its schema editor
+    assert industry_of(case) == enterprise_a.industry_id and industry_of(accident) == enterprise_b.industry_id

@@ -1,4 +1,4 @@
-"""Set every case's and accident's province, city and county from its enterprise's region (after a bulk load that
+"""Set every case's and accident's province, city, county and industry from its enterprise (after a bulk load that
 bypassed ``save()``, or a change to the region tree made outside the portal)."""
 
 from django.core.management.base import BaseCommand
@@ -9,7 +9,7 @@ from enterprises.models import sync_tiers
 
 
 class Command(BaseCommand):
-    help = "Set the province, city and county that cases and accidents carry from their enterprises' regions."
+    help = "Set the province, city, county and industry that cases and accidents carry from their enterprises."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -19,4 +19,5 @@ class Command(BaseCommand):
     def handle(self, *args, missing_only=False, **options):
         with transaction.atomic():
             changed = sync_tiers(missing_only=missing_only)
-        self.stdout.write(_("%(count)s records now carry their enterprise's region tiers.") % {"count": changed})
+        message = _("%(count)s records now carry their enterprise's region tiers and industry.")
+        self.stdout.write(message % {"count": changed})

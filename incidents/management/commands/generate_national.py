@@ -49,13 +49,12 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from enterprises.models import Enterprise
+from enterprises.models import PLACE_FIELDS, Enterprise
 from incidents.analysis.tasks import rebuild as rebuild_statistics_task
 from incidents.models import InjuryCase, OccupationalDiseaseCase, SafetyAccident
 from portal.accounts.models import Agency
 from portal.crypto import blind_index, encrypt
 from portal.reference.models import (
-    SCOPE_TIERS,
     AccidentType,
     AccidentTypeMapping,
     Industry,
@@ -584,15 +583,15 @@ WORKER_FIELDS = ["worker_name", "worker_id_number", "worker_id_hash", "sex", "bi
 CASE_FIELDS = [
     "owner_agency", "created_at", "updated_at", "enterprise", "occurred_at", "place", "accident_type", "cause", "post",
     "hire_date", "severity", "lost_workdays", "recognized_on", "disability_grade", "fund_payout", *WORKER_FIELDS,
-    *SCOPE_TIERS,
+    *PLACE_FIELDS,
 ]  # fmt: skip
 DISEASE_FIELDS = [
     "owner_agency", "created_at", "updated_at", "enterprise", "disease", "diagnosis", "hazard_factor",
-    "exposure_start", "exposure_years", "diagnosed_on", "diagnosing_institution", *WORKER_FIELDS, *SCOPE_TIERS,
+    "exposure_start", "exposure_years", "diagnosed_on", "diagnosing_institution", *WORKER_FIELDS, *PLACE_FIELDS,
 ]  # fmt: skip
 ACCIDENT_FIELDS = [
     "owner_agency", "created_at", "updated_at", "occurred_at", "enterprise", "place", "accident_type", "summary",
-    "deaths", "serious_injuries", "minor_injuries", "direct_loss", "grade", *SCOPE_TIERS,
+    "deaths", "serious_injuries", "minor_injuries", "direct_loss", "grade", *PLACE_FIELDS,
 ]  # fmt: skip
 
 
@@ -883,10 +882,13 @@ class NationalData:
         return [b - a for a, b in zip([0, *bounds[:-1]], bounds, strict=True)]
 
     def prepare_tiers(self) -> None:
-        """Per enterprise, the province, city and county its cases and accidents carry (``TieredRecord``)."""
+        """Per enterprise, the province, city, county and industry its cases and accidents carry (``TieredRecord``)."""
         tiers = region_tiers({p.region_id for p in self.places})
         by_place = [tuple(NULL if t is None else str(t) for t in tiers[p.region_id]) for p in self.places]
-        self.ent_tiers = [by_place[p] for p in self.ent_place]
+        classes = self.classes
+        self.ent_tiers = [
+            (*by_place[p], str(classes[c][0])) for p, c in zip(self.ent_place, self.ent_class, strict=True)
+        ]
 
     def case_rows(self, total: int):
         """Work-injury cases in the order of their dates, as a live table fills. Some become safety accidents
