@@ -113,6 +113,9 @@ def test_the_rebuild_on_its_own_connections(regions, enterprise_a, agency_a, mon
         names = {name for name, c in constraints.items() if c["index"] or c["primary_key"]}
         assert {index.name for index in InjuryCube._meta.indexes} | {"analysis_injurycube_pkey"} == names
         assert constraints["analysis_injurycube_pkey"]["primary_key"]
+        with connection.cursor() as cursor:  # room on each page for a refresh's updates in place
+            cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [InjuryCube._meta.db_table])
+            assert cursor.fetchone()[0] == [f"fillfactor={cubes.CUBE_FILLFACTOR}"]
     period = Q(occurred_at__gte=local(2023, 1, 1), occurred_at__lt=local(2025, 1, 1))
     raw = InjuryCase.objects.filter(period).aggregate(n=Count("id"), deaths=Count("id", filter=Q(severity="fatal")))
     totals = Stats(Selection(datetime.date(2023, 1, 1), datetime.date(2024, 12, 1))).totals()

@@ -178,11 +178,13 @@ def test_a_refresh_writes_only_the_rows_that_differ(data, regions, enterprise_b)
     march = datetime.date(2024, 3, 1)
     yongkang = {row for row in _month_rows(march) if regions["a"].pk in row[2:4]}
     assert yongkang  # its county row (the table holds no finer tier)
+    before = InjuryCube.objects.get(tier=3, region=regions["b"], industry=None, month=march)
     wuyi = InjuryCase.objects.filter(enterprise=enterprise_b)
     wuyi.update(lost_workdays=31)  # no signal: as a bulk change
     cubes.refresh_months([march])
     row = InjuryCube.objects.get(tier=3, region=regions["b"], industry=None, month=march)
-    assert (row.cases, row.serious, row.lost_workdays) == (1, 1, 31)
+    assert (row.cases, row.serious, row.lost_workdays) == (1, 1, 31) and before.lost_workdays == 30
+    assert row.pk == before.pk  # updated in place
     assert {row for row in _month_rows(march) if regions["a"].pk in row[2:4]} == yongkang
     wuyi._raw_delete(wuyi.db)
     cubes.refresh_months([march])
