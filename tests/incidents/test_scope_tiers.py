@@ -50,6 +50,13 @@ def record(user, enterprise, kind, serial=1, days_ago=30):
     )
 
 
+def record_accident(user, enterprise, kind):
+    when = timezone.now()
+    return SafetyAccident.objects.create(
+        enterprise=enterprise, occurred_at=when, accident_type=kind, owner_agency=user.agency, grade="ordinary"
+    )
+
+
 def tiers(obj):
     obj.refresh_from_db()
     return obj.province_id, obj.city_id, obj.county_id
@@ -76,13 +83,7 @@ def test_a_recorded_case_carries_its_enterprises_province_city_and_county(users,
 
 def test_an_enterprise_changing_industry_takes_its_cases_and_accidents_along(users, enterprise_a, kind, machinery):
     case = record(users["staff_a"], enterprise_a, kind)
-    accident = SafetyAccident.objects.create(
-        enterprise=enterprise_a,
-        occurred_at=timezone.now(),
-        accident_type=kind,
-        owner_agency=users["staff_a"].agency,
-        grade="ordinary",
-    )
+    accident = record_accident(users["staff_a"], enterprise_a, kind)
     assert industry_of(accident) == enterprise_a.industry_id
     enterprise_a.industry = machinery
     enterprise_a.save()
@@ -92,17 +93,24 @@ def test_an_enterprise_changing_industry_takes_its_cases_and_accidents_along(use
 
 def test_an_enterprise_import_that_changes_an_industry_changes_its_cases(client_for, users, regions, industry, kind):
     machinery = IndustryFactory(code="3412", level="class", parent=industry.parent)
+    case = import_a_change(client_for, users, regions, industry, kind, region=regions["a"], industry_now=machinery)
+    assert industry_of(case) == machinery.pk
+
+
+def import_a_change(client_for, users, regions, industry, kind, *, region, industry_now):
+    """A case of an enterprise of the city (in Yongkang), then the city's import giving the enterprise ``region``
+    and ``industry_now``; returns the case."""
     city_agency = users["staff_city"].agency
     enterprise = Enterprise.objects.create(
         credit_code=credit(), name="金华机械厂", region=regions["a"], industry=industry, owner_agency=city_agency
     )
     case = record(users["staff_a"], enterprise, kind)
     client = client_for(users["staff_city"])
-    rows = [ENTERPRISE_HEADERS, [enterprise.credit_code, "金华机械厂", regions["a"].code, machinery.code, "", ""]]
+    rows = [ENTERPRISE_HEADERS, [enterprise.credit_code, "金华机械厂", region.code, industry_now.code, "", ""]]
     batch = upload(client, "enterprises.enterprise", csv_file(rows))
     assert batch.summary["update"] == 1, batch.errors
     client.post(reverse("imports:import_confirm", args=[batch.pk]))
-    assert industry_of(case) == machinery.pk
+    return case
 
 
 def test_a_county_list_filters_on_the_county_column_and_shows_only_its_cases(
@@ -145,16 +153,7 @@ def test_an_enterprise_moving_to_another_county_takes_its_cases_along(client_for
 
 
 def test_an_enterprise_import_that_moves_an_enterprise_moves_its_cases(client_for, users, regions, industry, kind):
-    city_agency = users["staff_city"].agency
-    enterprise = Enterprise.objects.create(
-        credit_code=credit(), name="金华机械厂", region=regions["a"], industry=industry, owner_agency=city_agency
-    )
-    case = record(users["staff_a"], enterprise, kind)
-    client = client_for(users["staff_city"])
-    rows = [ENTERPRISE_HEADERS, [enterprise.credit_code, "金华机械厂", regions["b"].code, industry.code, "", ""]]
-    batch = upload(client, "enterprises.enterprise", csv_file(rows))
-    assert batch.summary["update"] == 1, batch.errors
-    client.post(reverse("imports:import_confirm", args=[batch.pk]))
+    case = import_a_change(client_for, users, regions, industry, kind, region=regions["b"], industry_now=industry)
     assert tiers(case)[2] == regions["b"].pk
     assert not InjuryCase.objects.visible_to(users["staff_a"]).exists()
     assert InjuryCase.objects.visible_to(users["staff_b"]).get() == case
@@ -206,13 +205,7 @@ def test_a_county_moved_to_another_city_moves_what_is_recorded_below_it(users, e
 
 def test_bulk_loaded_rows_are_put_right_by_the_command(users, enterprise_a, enterprise_b, regions, kind):
     case = record(users["staff_a"], enterprise_a, kind)
-    accident = SafetyAccident.objects.create(
-        enterprise=enterprise_b,
-        occurred_at=timezone.now(),
-        accident_type=kind,
-        owner_agency=users["staff_b"].agency,
-        grade="ordinary",
-    )
+    accident = record_accident(users["staff_b"], enterprise_b, kind)
     InjuryCase.objects.update(province=None, city=None, county=None, industry=None)  # as a bulk load leaves them
     SafetyAccident.objects.update(county=regions["a"])  # and a stale one
     assert not InjuryCase.objects.visible_to(users["staff_a"]).exists()
@@ -236,13 +229,7 @@ def test_the_migration_fills_existing_rows(users, enterprise_a, regions, kind):
 
 def test_the_industry_migration_fills_existing_rows(users, enterprise_a, enterprise_b, regions, kind):
     case = record(users["staff_a"], enterprise_a, kind)
-    accident = SafetyAccident.objects.create(
-        enterprise=enterprise_b,
-        occurred_at=timezone.now(),
-        accident_type=kind,
-        owner_agency=users["staff_b"].agency,
-        grade="ordinary",
-    )
+    accident = record_accident(users["staff_b"], enterprise_b, kind)
     InjuryCase.objects.update(industry=None)
     SafetyAccident.objects.update(industry=None)
     migration = importlib.import_module("incidents.migrations.0004_case_industry")
