@@ -326,6 +326,8 @@ class InsuranceSnapshot(EnterpriseRecord):
         verbose_name = _("insurance snapshot")
         verbose_name_plural = _("insurance snapshots")
         ordering = ["enterprise", "-year", "-quarter"]
+        # A quarter's snapshots (the statistics' refresh of that quarter, the nightly rebuild's job for it).
+        indexes = [models.Index(fields=["year", "quarter"], name="insurance_quarter")]
         constraints = [
             models.UniqueConstraint(fields=["enterprise", "year", "quarter"], name="insurance_one_per_quarter"),
             models.CheckConstraint(condition=models.Q(quarter__gte=1, quarter__lte=4), name="insurance_quarter_1_4"),

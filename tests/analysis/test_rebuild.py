@@ -69,6 +69,29 @@ def test_a_failed_rebuild_leaves_the_figures_as_they_were(regions, monkeypatch):
     assert _stage_tables() == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_whose_places_fail_stops_and_leaves_the_figures(regions, monkeypatch):
+    """The places are made by the first job, beside the work-injury chunks (on two connections on PostgreSQL); the
+    jobs that read them never run on a table that is not there, and the error reaches the caller."""
+    cubes.rebuild()
+    before = _cube_rows()
+    built = []
+    monkeypatch.setattr(cubes, "places_sql", lambda *args, **kwargs: "SELECT no_such_column FROM reference_region")
+    monkeypatch.setattr(cubes, "_build_into_stage", lambda *args, **kwargs: built.append(args))
+    with pytest.raises(Exception, match="no_such_column"):
+        cubes.rebuild()
+    assert built == []
+    assert _cube_rows() == before
+    assert _stage_tables() == []
+
+
+def test_the_quarters_of_the_insurance_snapshots(enterprise_a, agency_a):
+    from tests.analysis.test_stats import insured
+
+    insured(enterprise_a, agency_a, 2022, 4, 10)
+    assert cubes._insurance_quarters() == [(2022, 4), (2023, 1), (2024, 1), (2024, 2)]
+
+
 def test_answers_cached_from_the_tables_are_worked_out_again_after_a_rebuild(enterprise_a, agency_a, settings):
     """Cases written without signals (a bulk load) reach the tables only through the rebuild; an answer cached from
     the tables must not outlive it, though the rebuild writes no row into the tables themselves."""
