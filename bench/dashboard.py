@@ -935,7 +935,10 @@ def report_goals(args, cube: dict, equal: list, items: list[Scenario], single: d
         r = load.get(item.key)
         if r is not None:
             text = f"p50 {r.p50:,.1f}, p95 {r.p95:,.1f} ms"
-            rows.append([f"p95 ≤ {GOAL_P95_MS} ms under load: {item.label}", verdict(r.p95 <= GOAL_P95_MS, text)])
+            if item.api:
+                rows.append([f"p95 ≤ {GOAL_P95_MS} ms under load: {item.label}", verdict(r.p95 <= GOAL_P95_MS, text)])
+            else:  # issue 4 sets the goal for the API; the page (its HTML, the charts' tables) is shown beside it
+                rows.append([f"under load (no goal: the page): {item.label}", text])
         if item.api and item.key in single:
             api, raw = single[item.key].median_ms, single["raw:" + item.key].median_ms
             under_load = f"; under load p50 {r.p50 / raw:.3f}" if r is not None else ""
