@@ -303,11 +303,11 @@ class Family:
         and its month, and the columns ``families`` (of this source) read: one join shared by their
         ``base_sql(joined=True)``.
 
-        The tiers: a source that carries its enterprise's province, city, county and industry (``TieredRecord``,
-        kept current as enterprises move) gives them itself when the tables want no finer tier (the work-injury
-        tables); the others take them from the table ``places`` (``places_sql``). ``places`` None (the source must
-        carry them): each row's division and flags (by ``scopes``) are worked out from its own industry and tiers,
-        with no join to the million enterprises (it took a month's refresh 0.3–0.4 s to hash them).
+        The places come from the table ``places`` (``places_sql``), or, ``places`` None, from the source rows
+        themselves: a source that carries its enterprise's province, city, county and industry (``TieredRecord``,
+        kept current as enterprises move), for tables that want no finer tier (the work-injury tables). Each row's
+        division and flags (by ``scopes``) are then worked out from its own industry and tiers, with no join to the
+        million enterprises (it took a month's refresh 0.3–0.4 s to hash them).
         ``months``: the whole months (first days) ``where`` keeps the rows within; PostgreSQL then finds each
         row's month among their starts (``width_bucket``) instead of converting every time to local time (a fifth
         of the join's time)."""
@@ -316,22 +316,19 @@ class Family:
         )
         columns = sorted(set(re.findall(r"\bc\.(\w+)", read)))
         depth = max(f.depth for f in families)
-        own_tiers = self.carries_tiers(depth)
         if months and connection.vendor == "postgresql" and not self.dates:
             month = f"(CAST(%s AS date[]))[width_bucket(c.{self.column}, CAST(%s AS timestamptz[]))]"
             month_params = [list(months), [month_bounds(m)[0] for m in months]]
         else:
             (_name, month, month_params), *_rest = self.time_columns()
-        if own_tiers:
-            tiers = [f"c.{tier}_id AS t{number}" for number, tier in enumerate(SCOPE_TIERS[:depth], start=1)]
-        else:
-            tiers = [f"x.t{number}" for number in range(1, depth + 1)]
         if places is not None:
+            tiers = [f"x.t{number}" for number in range(1, depth + 1)]
             place = "x.division, x.key, x.dust"
             rows = f"{self.source} c JOIN {places} x ON x.id = c.enterprise_id WHERE {where or '1 = 1'}"
-        elif not own_tiers:
+        elif not self.carries_tiers(depth):
             raise ValueError(f"{self.source} does not carry its tiers: a table of places is needed")
         else:
+            tiers = [f"c.{tier}_id AS t{number}" for number, tier in enumerate(SCOPE_TIERS[:depth], start=1)]
             within = _tier_tests(scopes)
             key_sql, dust_sql = (_flag_sql(scopes[k], industry="c.industry_id", within=within) for k in FLAGS)
             rows = f"{self.source} c JOIN ({_divisions_sql()}) x ON x.industry_id = c.industry_id"
