@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import copy
+from operator import attrgetter
+
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404
-from rest_framework import permissions, renderers, serializers, viewsets
+from rest_framework import ISO_8601, permissions, renderers, serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject, PrimaryKeyRelatedField
+from rest_framework.settings import api_settings
 
 from portal.api_policy import Pagination, RolePermission
 from portal.permissions import record_denial_if_exists
@@ -73,7 +81,104 @@ class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
 
 
-class ModelCleanSerializer(serializers.ModelSerializer):
+_FIELD_PROTOTYPES: dict[type, dict] = {}
+
+
+class FastReadMixin:
+    """Fields built once per class, and ``to_representation`` as DRF's with each field's way of reading its value
+    worked out once per serializer (a list's rows share one child serializer) instead of once per row and field.
+
+    DRF reads every field of every row through ``Field.get_attribute`` (a generic walk that handles dotted sources,
+    mappings, callables and missing attributes) and then calls ``to_representation``; for a 50-row page of 20
+    fields that machinery was a quarter of the list API's time. Here a field whose source is one concrete column or
+    property of the model is read with ``attrgetter``, and a primary-key relation with its ``_id`` column (what
+    DRF's pk-only optimisation reads too); any other field (dotted or ``*`` sources, methods, many-to-many) takes
+    DRF's own path. The output is the same: ``tests/portal/test_fast_reads.py`` compares it with DRF's."""
+
+    def get_fields(self):
+        """ModelSerializer works its fields out from the model for every serializer made (0.6 ms for a case, on every
+        request); they depend only on the class, so they are worked out once and deep-copied, as DRF copies
+        declared fields (the copy is the request's own: changing a field's queryset does not leak)."""
+        cls = type(self)
+        prototype = _FIELD_PROTOTYPES.get(cls)
+        if prototype is None:
+            prototype = _FIELD_PROTOTYPES[cls] = super().get_fields()
+        return copy.deepcopy(prototype)
+
+    def to_representation(self, instance):
+        plan = self.__dict__.get("_read_plan")
+        if plan is None:
+            plan = self._read_plan = [(field.field_name, *_reader(field)) for field in self._readable_fields]
+        ret = {}
+        for name, read, represent in plan:
+            try:
+                value = read(instance)
+            except SkipField:
+                continue
+            ret[name] = None if value is None else represent(value)
+        return ret
+
+
+def _same(value):
+    return value
+
+
+def _drf_read(field):
+    """DRF's own reading of ``field`` (Serializer.to_representation's loop body), for the cases not sped up."""
+
+    def read(instance):
+        attribute = field.get_attribute(instance)
+        return None if (attribute.pk if isinstance(attribute, PKOnlyObject) else attribute) is None else attribute
+
+    return read
+
+
+def _reader(field) -> tuple:
+    """(read, represent) for ``field``: ``read(instance)`` gives the value (None for null), ``represent`` its output."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    attrs = field.source_attrs
+    if model is None or len(attrs) != 1:
+        return _drf_read(field), field.to_representation
+    try:
+        model_field = model._meta.get_field(attrs[0])
+    except FieldDoesNotExist:
+        model_field = None
+    if model_field is None:
+        # A property of the model (masked values …): read as DRF does, minus the walk; a method goes DRF's way.
+        if isinstance(getattr(model, attrs[0], None), property):
+            return attrgetter(attrs[0]), field.to_representation
+        return _drf_read(field), field.to_representation
+    if isinstance(field, PrimaryKeyRelatedField) and isinstance(model_field, models.ForeignKey):
+        if field.use_pk_only_optimization() and field.pk_field is None and model_field.target_field.primary_key:
+            return attrgetter(model_field.attname), _same
+        return _drf_read(field), field.to_representation
+    if model_field.concrete and not model_field.is_relation:
+        return attrgetter(model_field.attname), _representer(field)
+    return _drf_read(field), field.to_representation
+
+
+def _representer(field):
+    """``field.to_representation``, or for an ISO 8601 date-time field the same conversion without DRF's
+    per-value look-ups of the format and the time zone (the zone is the request's, read once here)."""
+    if not isinstance(field, serializers.DateTimeField):
+        return field.to_representation
+    if str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() != ISO_8601:
+        return field.to_representation
+    zone = field.timezone if hasattr(field, "timezone") else field.default_timezone()
+    if zone is None:
+        return field.to_representation
+    slow = field.to_representation
+
+    def represent(value):
+        if getattr(value, "tzinfo", None) is None:  # naive, or not a date-time: DRF's own rules
+            return slow(value)
+        text = value.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return represent
+
+
+class ModelCleanSerializer(FastReadMixin, serializers.ModelSerializer):
     """Runs the model's ``full_clean()`` so the API gives the same Chinese field errors as the forms."""
 
     def validate(self, attrs):

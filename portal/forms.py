@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
-from django.forms.widgets import NullBooleanSelect
-from django.utils.html import format_html
+from django.forms.widgets import ChoiceWidget, NullBooleanSelect
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import mark_safe
 
 
@@ -50,6 +50,8 @@ class FastSelectMixin:
     (the filters' hundred industries and accident types took a fifth of a list page's time)."""
 
     def render(self, name, value, attrs=None, renderer=None):
+        if self._plain_options():
+            return self._render_plain(name, value, attrs)
         widget = self.get_context(name, value, attrs)["widget"]
         parts = [format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))]
         for group_name, options, _index in widget["optgroups"]:
@@ -68,6 +70,45 @@ class FastSelectMixin:
                 parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every part escaped by format_html
+
+    def _plain_options(self) -> bool:
+        cls = type(self)
+        return (
+            cls.optgroups is ChoiceWidget.optgroups
+            and cls.create_option is ChoiceWidget.create_option
+            and cls.get_context in (forms.Select.get_context, NullBooleanSelect.get_context)
+            and not self.option_inherits_attrs
+        )
+
+    def _render_plain(self, name, value, attrs):
+        """The same markup as ``optgroups`` → ``create_option`` → the loop above, without a dictionary per option:
+        the region drop-down of a province offers hundreds."""
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            final_attrs["multiple"] = True
+        chosen = self.format_value(value)  # a list, or one string (NullBooleanSelect): ``in`` as Django uses it
+        chosen = set(chosen) if isinstance(chosen, list) else chosen
+        first_only = not self.allow_multiple_selected
+        has_selected = False
+        parts = [format_html('<select name="{}"{}>', name, flatatt(final_attrs))]
+        for option_value, option_label in self.choices:
+            if option_value is None:
+                option_value = ""
+            group = isinstance(option_label, list | tuple)
+            if group:
+                parts.append(format_html('<optgroup label="{}">', option_value))
+            for sub_value, sub_label in option_label if group else ((option_value, option_label),):
+                text = str(sub_value)
+                selected = (not has_selected or not first_only) and text in chosen
+                has_selected |= selected
+                parts.append(
+                    f'<option value="{escape(text)}"{" selected" if selected else ""}>'
+                    f"{conditional_escape(sub_label)}</option>"
+                )
+            if group:
+                parts.append("</optgroup>")
+        parts.append("</select>")
+        return mark_safe("".join(parts))  # noqa: S308 - every part escaped
 
 
 class FastSelect(FastSelectMixin, forms.Select):

@@ -14,8 +14,8 @@ class ScopedEnterpriseSerializer(ModelCleanSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is None:
-            return
+        if request is None or request.method in ("GET", "HEAD", "OPTIONS"):
+            return  # a read builds no choices (and a list needs its fields built once, not here)
         if "enterprise" in self.fields:
             self.fields["enterprise"].queryset = Enterprise.objects.visible_to(request.user)
         if "injury_cases" in self.fields:
