@@ -4,12 +4,13 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from portal.filters import FilterSet
 from portal.reference.models import Industry, Region
 
 from .models import ConstructionProject, Enterprise, ProjectSector
 
 
-class EnterpriseFilterSet(django_filters.FilterSet):
+class EnterpriseFilterSet(FilterSet):
     """Shared by the list page and the API. Region and industry filters include their whole subtree."""
 
     q = django_filters.CharFilter(label=_("Name or credit code"), method="search")
@@ -39,7 +40,9 @@ class EnterpriseFilterSet(django_filters.FilterSet):
         if user is not None and user.is_authenticated and user.region is not None:
             regions = regions.subtree(user.region)
         self.filters["region"].queryset = regions
-        self.form.fields["industry"].label_from_instance = lambda i: f"{i.code} {i.name}"
+
+    def prepare_form(self, form):
+        form.fields["industry"].label_from_instance = lambda i: f"{i.code} {i.name}"
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -6,6 +6,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from portal.counts import cached
+from portal.filters import FilterSet
+from portal.forms import CachedChoices
 from portal.reference.models import (
     AccidentGradeLevel,
     AccidentType,
@@ -19,7 +21,7 @@ from portal.reference.models import (
 from .models import SHORT_EXPOSURE_YEARS, InjuryCase, OccupationalDiseaseCase, SafetyAccident, Severity
 
 
-class IncidentFilterSet(django_filters.FilterSet):
+class IncidentFilterSet(FilterSet):
     """Region and industry of the enterprise (whole subtrees), enterprise name; base of the three kinds."""
 
     enterprise_name = django_filters.CharFilter(
@@ -52,25 +54,31 @@ class IncidentFilterSet(django_filters.FilterSet):
             regions = regions.subtree(user.region)
             self.user_region = user.region
         self.filters["region"].queryset = regions
+        self.scope_regions = regions
+
+    def prepare_form(self, form):
         # Any region and industry in scope is accepted (the statistics link to towns and industry classes); the
         # drop-downs offer the upper levels, plus the one chosen.
         chosen = {name: self.data.get(name) for name in ("region", "industry")} if self.data else {}
-        region_label = self.form.fields["region"].label_from_instance
-        self._offer("region", regions.exclude(level="town").order_by("path"), chosen.get("region"), region_label)
+        region_label = form.fields["region"].label_from_instance
+        regions = self.scope_regions
+        self._offer(form, "region", regions.exclude(level="town").order_by("path"), chosen.get("region"), region_label)
         industries = Industry.objects.filter(level__in=["section", "division"]).order_by("path")
-        self._offer("industry", industries, chosen.get("industry"), lambda i: f"{i.code} {i.name}")
-        if "disease" in self.form.fields:
+        self._offer(form, "industry", industries, chosen.get("industry"), lambda i: f"{i.code} {i.name}")
+        if "disease" in form.fields:
             diseases = self.filters["disease"].queryset
-            self._offer("disease", diseases, self.data.get("disease") if self.data else None, _disease_label)
-        if "accident_type" in self.form.fields:
+            self._offer(form, "disease", diseases, self.data.get("disease") if self.data else None, _disease_label)
+        if "accident_type" in form.fields:
             types = self.filters["accident_type"].queryset.order_by("edition", "code")
-            self._offer("accident_type", types, self.data.get("accident_type") if self.data else None, _type_label)
+            self._offer(
+                form, "accident_type", types, self.data.get("accident_type") if self.data else None, _type_label
+            )
 
-    def _offer(self, name, offered, chosen, label):
+    def _offer(self, form, name, offered, chosen, label):
         """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope).
         The choices are read when the form is rendered (not for the API, which renders no form), and come from
         the cache until a table they read changes."""
-        field = self.form.fields[name]
+        field = form.fields[name]
         field.label_from_instance = label
         empty = str(field.empty_label or "---------")
         chosen = int(chosen) if chosen and str(chosen).isdigit() else None
@@ -81,14 +89,9 @@ class IncidentFilterSet(django_filters.FilterSet):
                 items += list(field.queryset.filter(pk=chosen))
             return [("", empty)] + [(i.pk, label(i)) for i in items]
 
-        memo = []
-
-        def choices():
-            if not memo:  # the widget may iterate its choices more than once
-                memo.extend(cached(offered, read, kind=f"choices:{name}:{chosen}:{get_language()}"))
-            return memo
-
-        field.widget.choices = choices
+        field.widget.choices = CachedChoices(
+            lambda: cached(offered, read, kind=f"choices:{name}:{chosen}:{get_language()}")
+        )
 
     def in_industry_group(self, queryset, name, value):
         return (

@@ -1,10 +1,14 @@
 """Form helpers shared by every module."""
 
+import html
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.forms.widgets import ChoiceWidget, NullBooleanSelect
-from django.utils.html import conditional_escape, escape, format_html
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import Promise
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 
@@ -101,14 +105,35 @@ class FastSelectMixin:
                 text = str(sub_value)
                 selected = (not has_selected or not first_only) and text in chosen
                 has_selected |= selected
-                parts.append(
-                    f'<option value="{escape(text)}"{" selected" if selected else ""}>'
-                    f"{conditional_escape(sub_label)}</option>"
-                )
+                mark = " selected" if selected else ""
+                parts.append(f'<option value="{html.escape(text)}"{mark}>{_escaped(sub_label)}</option>')
             if group:
                 parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every part escaped
+
+
+def _escaped(value) -> str:
+    """``conditional_escape`` without its lazy-argument wrapper (called once per option)."""
+    if isinstance(value, Promise):
+        value = str(value)
+    return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
+
+
+class CachedChoices(BaseChoiceIterator):
+    """A drop-down's choices, read by ``load`` when first iterated (a form that is validated but not rendered, as
+    in the API, never reads them) and kept for the next iteration. ``load`` returns (value, label) pairs, already
+    in the form Django normalises choices to: a plain callable would be normalised again, the whole list, at each
+    iteration (``Select.use_required_attribute`` iterates once more only to read the first choice)."""
+
+    def __init__(self, load):
+        self.load = load
+        self.items = None
+
+    def __iter__(self):
+        if self.items is None:
+            self.items = list(self.load())
+        return iter(self.items)
 
 
 class FastSelect(FastSelectMixin, forms.Select):
