@@ -12,7 +12,10 @@ compiled once."""
 
 from __future__ import annotations
 
+import datetime
+import html
 import re
+from functools import lru_cache
 
 import django_tables2.columns.templatecolumn as template_columns
 import django_tables2.utils as tables_utils
@@ -102,7 +105,8 @@ def render_rows(table, context) -> str:
             localize = column.localize
             if localize is not None:
                 value = l10n_filters.localize(value) if localize else l10n_filters.unlocalize(value)
-            out.append(f"<td {td_html}>{render_value_in_context(value, context)}</td>")
+            shown = html.escape(value) if type(value) is str else render_value_in_context(value, context)
+            out.append(f"<td {td_html}>{shown}</td>")
         out.append("</tr>")
     if not out and table.empty_text:
         out.append(format_html('<tr><td colspan="{}">{}</td></tr>', len(columns), table.empty_text))
@@ -144,12 +148,13 @@ def _cell_renderer(table, column):
     link = column.link
     if link is not None and (link.url or link.accessor or link.attrs or link.reverse_args.get("viewname")):
         return None
-    fmt = None
+    fmt = fast_format = None
     if kind is not Column:
         match = _DATE_TEMPLATE.fullmatch(column.column.template_code or "")
         if column.column.template_name or column.column.extra_context or not match:
             return None
         fmt = match.group(1)
+        fast_format = _compiled_date_format(fmt)
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
@@ -173,7 +178,11 @@ def _cell_renderer(table, column):
         if value in empty:
             return default
         if fmt is not None:  # the column's template: {{ value|date:fmt|default:default }}
-            text = date_filter(template_localtime(value), fmt) or default
+            value = template_localtime(value)
+            if fast_format is not None and (isinstance(value, datetime.datetime) or not fast_format.needs_time):
+                text = fast_format(value)
+            else:
+                text = date_filter(value, fmt) or default
             value = mark_safe(conditional_escape(text))  # noqa: S308 - escaped
         if link is not None:
             target = getattr(record, name)
@@ -186,3 +195,41 @@ def _cell_renderer(table, column):
         return value
 
     return content
+
+
+# Django's date format characters that have a fixed-width numeric meaning, as ``date`` formats them.
+_DATE_PARTS = {
+    "Y": ("year", "04d", False),
+    "m": ("month", "02d", False),
+    "d": ("day", "02d", False),
+    "H": ("hour", "02d", True),
+    "i": ("minute", "02d", True),
+    "s": ("second", "02d", True),
+}
+_DATE_LITERALS = set("-:/. 年月日")
+
+
+class _DateFormat:
+    """A date format made of the numeric parts above and separators, formatted without a ``DateFormat`` object
+    per value (the ``date`` filter's output for these is the same); None from ``_compiled_date_format`` for any
+    other format (names such as ``SHORT_DATE_FORMAT``, month names, escapes …), which the filter formats."""
+
+    def __init__(self, parts):
+        self.parts = parts
+        self.needs_time = any(time for _attr, _spec, time in (p for p in parts if isinstance(p, tuple)))
+
+    def __call__(self, value) -> str:
+        return "".join(p if isinstance(p, str) else format(getattr(value, p[0]), p[1]) for p in self.parts)
+
+
+@lru_cache(maxsize=64)
+def _compiled_date_format(fmt: str) -> _DateFormat | None:
+    parts = []
+    for char in fmt:
+        if char in _DATE_PARTS:
+            parts.append(_DATE_PARTS[char])
+        elif char in _DATE_LITERALS:
+            parts.append(char)
+        else:
+            return None
+    return _DateFormat(parts)

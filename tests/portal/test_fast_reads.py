@@ -286,3 +286,37 @@ def test_the_case_tables_columns_all_take_the_fast_path(records):
     assert {c.name: _cell_renderer(table, c) is not None for c in table.columns} == dict.fromkeys(
         ["occurred_at", "enterprise", "post", "accident_type", "severity", "worker", "recognized_on"], True
     )
+
+
+def test_copied_fields_share_no_list_or_dict_with_the_prototype(records):
+    from rest_framework.validators import UniqueValidator
+
+    prototype = api._FIELD_PROTOTYPES.setdefault(EnterpriseSerializer, EnterpriseSerializer().get_fields())
+    first, second = EnterpriseSerializer(), EnterpriseSerializer()
+    code = first.fields["credit_code"]
+    assert type(code) in api._PLAIN_FIELDS and any(isinstance(v, UniqueValidator) for v in code.validators)
+    code.validators.append(lambda value: None)
+    code.error_messages["blank"] = "改过"
+    assert len(second.fields["credit_code"].validators) == len(prototype["credit_code"].validators)
+    assert second.fields["credit_code"].error_messages["blank"] != "改过"
+    assert first.fields["credit_code"].parent is first and second.fields["credit_code"].parent is second
+    assert prototype["credit_code"].parent is None  # the prototype itself is never bound
+
+
+@pytest.mark.parametrize("fmt", ["Y-m-d", "Y-m-d H:i", "Y/m/d H:i:s", "Y年m月d日", "H:i", "n/j", "SHORT_DATE_FORMAT"])
+def test_date_formats_the_table_compiles_give_what_the_date_filter_gives(fmt):
+    from django.template.defaultfilters import date as date_filter
+
+    from portal.tables import _compiled_date_format
+
+    compiled = _compiled_date_format(fmt)
+    assert (compiled is None) == (fmt in ("n/j", "SHORT_DATE_FORMAT"))  # month/day without zeros, format names
+    if compiled is None:
+        return
+    for value in (
+        datetime.datetime(2025, 3, 1, 8, 5, 9),
+        datetime.datetime(1999, 12, 31, 23, 59),
+        datetime.date(2024, 2, 9),
+    ):
+        if isinstance(value, datetime.datetime) or not compiled.needs_time:
+            assert compiled(value) == date_filter(value, fmt)

@@ -27,3 +27,35 @@ def test_fast_selects_render_what_djangos_templates_render(data):
         SimpleTestCase().assertHTMLEqual(str(fast[name]), str(plain[name]))
     assert "33 金属制品业 &lt;&amp;&gt;" in str(fast["industry"])
     assert ('<option value="2" selected>' in str(fast["industry"])) == (data.get("industry") == "2")
+
+
+class Inputs(forms.Form):
+    name = forms.CharField(required=False, max_length=20)
+    count = forms.IntegerField(required=False, min_value=0)
+    mail = forms.EmailField(required=False)
+    day = forms.DateField(required=False)
+    at = forms.DateTimeField(required=False)
+    secret = forms.CharField(required=False, widget=forms.HiddenInput)
+    tick = forms.BooleanField(required=False)  # a checkbox: left to Django
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"name": '王"<b>&', "count": "3", "mail": "a@b.cn", "day": "2025-03-01", "at": "2025-03-01 08:30"},
+        {"name": "", "count": "x", "day": "not a date", "secret": "s"},
+    ],
+)
+def test_fast_inputs_render_what_djangos_templates_render(data):
+    plain, fast = Inputs(data=data), Inputs(data=data)
+    style_fields(fast)
+    assert type(fast.fields["name"].widget).__name__ == "FastTextInput"
+    assert type(fast.fields["tick"].widget) is forms.CheckboxInput
+    for name in plain.fields:
+        plain.fields[name].widget.attrs["class"] = fast.fields[name].widget.attrs.get("class", "")
+        if not plain.fields[name].widget.attrs["class"]:
+            del plain.fields[name].widget.attrs["class"]
+        SimpleTestCase().assertHTMLEqual(str(fast[name]), str(plain[name]))
+    if data and data.get("name"):
+        assert 'value="王&quot;&lt;b&gt;&amp;"' in str(fast["name"])

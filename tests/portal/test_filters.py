@@ -51,3 +51,18 @@ def test_the_drop_downs_are_prepared_when_the_form_is_built(users, enterprise_a)
 def test_the_api_answers_a_bad_filter_with_400_naming_it(api_client_for, users, enterprise_b):
     response = api_client_for(users["staff_a"]).get(f"/api/v1/incidents/injury-cases/?region={enterprise_b.region_id}")
     assert response.status_code == 400 and "region" in response.json()
+
+
+def test_each_filter_set_has_filters_of_its_own(users):
+    first = _filterset(InjuryCaseFilterSet, "", users["staff_a"])
+    second = _filterset(InjuryCaseFilterSet, "", users["staff_b"])
+    base = InjuryCaseFilterSet.base_filters["region"]
+    assert first.filters["region"] is not second.filters["region"] is not base
+    assert first.filters["region"].parent is first and base.__dict__.get("parent") is None
+    assert first.filters["region"].extra is not second.filters["region"].extra is not base.extra
+    assert first.filters["region"].queryset.query is not second.filters["region"].queryset.query
+    # a method filter calls its own filter set's method
+    assert first.filters["region"].filter.f is first.filters["region"]
+    assert first.filters["region"].filter.method.__self__ is first
+    scoped = {r.pk for r in first.filters["region"].queryset}
+    assert users["staff_b"].agency.region_id not in scoped and users["staff_a"].agency.region_id in scoped
