@@ -1,6 +1,8 @@
 """Template context for the shell: navigation of the modules that exist, the user's unread count."""
 
-from django.urls import reverse
+from functools import lru_cache
+
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 from portal.counts import cached
@@ -15,18 +17,15 @@ def shell(request):
     return request._portal_shell
 
 
-def _menu(key: str, label, icon: str, items: list[dict], path: str) -> list[dict]:
+def _menu(key: str, label, icon: str, items: list[dict]) -> list[dict]:
     """A group of links as one drop-down menu of the navigation bar (a single link stays a plain link)."""
     if len(items) < 2:
         return items
-    active = any(path.startswith(item["url"]) for item in items)
-    return [{"key": key, "label": label, "icon": icon, "children": items, "active": active}]
+    return [{"key": key, "label": label, "icon": icon, "children": items}]
 
 
-def _registries(user) -> list[dict]:
+def _registries(may) -> list[dict]:
     """The registries the user reads: enterprises, construction projects, cases, diseases, accidents, imports."""
-    from portal.imports import specs_for
-
     links = [
         ("enterprises.view_enterprise", _("Enterprises"), "enterprises:enterprise_list", "building"),
         (
@@ -49,12 +48,73 @@ def _registries(user) -> list[dict]:
             "exclamation-octagon",
         ),
     ]
-    items = [
-        {"label": label, "url": reverse(url), "icon": icon} for perm, label, url, icon in links if user.has_perm(perm)
-    ]
-    if specs_for(user):
+    items = [{"label": label, "url": reverse(url), "icon": icon} for perm, label, url, icon in links if may(perm)]
+    if may("imports"):
         items.append({"label": _("Imports"), "url": reverse("imports:import_list"), "icon": "upload"})
     return items
+
+
+# What decides the navigation: these permissions, whether the user may import anything, belongs to an agency, is
+# staff. The bar is built once per combination (and URL prefix); a request only marks the active entries.
+_NAV_PERMISSIONS = (
+    "analysis.view_statistics",
+    "analysis.view_own_statistics",
+    "enterprises.view_enterprise",
+    "enterprises.view_constructionproject",
+    "incidents.view_injurycase",
+    "incidents.view_occupationaldiseasecase",
+    "incidents.view_safetyaccident",
+    "prevention.issue_noticeletter",
+    "prevention.view_noticeletter",
+    "exchange.view_confirmation",
+    "meetings.view_committee",
+    "accounts.view_security_policy",
+    "reference.view_region",
+)
+
+
+def _nav_key(user) -> tuple:
+    from portal.imports import specs_for
+
+    granted = frozenset(p for p in _NAV_PERMISSIONS if user.has_perm(p))
+    extra = {"imports"} if specs_for(user) else set()
+    if user.agency_id:
+        extra.add("agency")
+    if user.is_staff:
+        extra.add("staff")
+    return granted | extra, get_script_prefix()
+
+
+@lru_cache(maxsize=256)
+def _nav(granted: frozenset, _prefix: str) -> tuple:
+    may = granted.__contains__
+    nav = [{"label": _("Home"), "url": reverse("home"), "icon": "house"}]
+    if may("analysis.view_statistics"):
+        nav.append({"label": _("Statistics"), "url": reverse("analysis:dashboard"), "icon": "bar-chart-line"})
+    elif may("analysis.view_own_statistics"):
+        nav.append({"label": _("Statistics"), "url": reverse("analysis:enterprise"), "icon": "bar-chart-line"})
+    nav += _menu("registries", _("Registries"), "collection", _registries(may))
+    if may("prevention.issue_noticeletter"):
+        nav.append({"label": _("Warnings and rectification"), "url": reverse("prevention:home"), "icon": "megaphone"})
+    elif may("prevention.view_noticeletter"):
+        nav.append({"label": _("Notice letters"), "url": reverse("prevention:noticeletter_list"), "icon": "megaphone"})
+    collaboration = []  # the member agencies' joint work
+    if may("exchange.view_confirmation") and may("agency"):
+        collaboration.append(
+            {"label": _("Data exchange"), "url": reverse("exchange:index"), "icon": "arrow-left-right"}
+        )
+    if may("meetings.view_committee") and may("agency"):
+        collaboration.append({"label": _("Joint meeting"), "url": reverse("meetings:index"), "icon": "people"})
+    nav += _menu("collaboration", _("Joint work"), "diagram-3", collaboration)
+    nav.append({"label": _("Case library"), "url": reverse("prevention:bulletin_public_list"), "icon": "journal-text"})
+    nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
+    if may("accounts.view_security_policy"):
+        nav.append({"label": _("Security policy"), "url": reverse("accounts:security_policy"), "icon": "shield-lock"})
+    if may("staff"):
+        nav.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
+    if may("reference.view_region"):
+        nav.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
+    return tuple(nav)
 
 
 def _shell(request):
@@ -62,40 +122,12 @@ def _shell(request):
     nav = []
     unread = 0
     if user is not None and user.is_authenticated:
-        nav.append({"label": _("Home"), "url": reverse("home"), "icon": "house"})
-        if user.has_perm("analysis.view_statistics"):
-            nav.append({"label": _("Statistics"), "url": reverse("analysis:dashboard"), "icon": "bar-chart-line"})
-        elif user.has_perm("analysis.view_own_statistics"):
-            nav.append({"label": _("Statistics"), "url": reverse("analysis:enterprise"), "icon": "bar-chart-line"})
-        nav += _menu("registries", _("Registries"), "collection", _registries(user), request.path)
-        if user.has_perm("prevention.issue_noticeletter"):
-            nav.append(
-                {"label": _("Warnings and rectification"), "url": reverse("prevention:home"), "icon": "megaphone"}
-            )
-        elif user.has_perm("prevention.view_noticeletter"):
-            nav.append(
-                {"label": _("Notice letters"), "url": reverse("prevention:noticeletter_list"), "icon": "megaphone"}
-            )
-        collaboration = []  # the member agencies' joint work
-        if user.has_perm("exchange.view_confirmation") and user.agency_id:
-            collaboration.append(
-                {"label": _("Data exchange"), "url": reverse("exchange:index"), "icon": "arrow-left-right"}
-            )
-        if user.has_perm("meetings.view_committee") and user.agency_id:
-            collaboration.append({"label": _("Joint meeting"), "url": reverse("meetings:index"), "icon": "people"})
-        nav += _menu("collaboration", _("Joint work"), "diagram-3", collaboration, request.path)
-        nav.append(
-            {"label": _("Case library"), "url": reverse("prevention:bulletin_public_list"), "icon": "journal-text"}
-        )
-        nav.append({"label": _("Inbox"), "url": reverse("notifications:inbox"), "icon": "bell"})
-        if user.has_perm("accounts.view_security_policy"):
-            nav.append(
-                {"label": _("Security policy"), "url": reverse("accounts:security_policy"), "icon": "shield-lock"}
-            )
-        if user.is_staff:
-            nav.append({"label": _("Administration"), "url": reverse("admin:index"), "icon": "gear"})
-        if user.has_perm("reference.view_region"):
-            nav.append({"label": _("API"), "url": reverse("api-docs"), "icon": "braces"})
+        path = request.path
+        for item in _nav(*_nav_key(user)):
+            children = item.get("children")
+            if children:  # a menu is active when the page is one of its entries' (or below it)
+                item = {**item, "active": any(path.startswith(child["url"]) for child in children)}
+            nav.append(item)
         badge = user.notifications.filter(read_at__isnull=True)
         unread = cached(badge, badge.count)
     return {"shell_nav": nav, "shell_unread": unread}

@@ -179,7 +179,9 @@ def _cell_renderer(table, column):
             return default
         if fmt is not None:  # the column's template: {{ value|date:fmt|default:default }}
             value = template_localtime(value)
-            if fast_format is not None and (isinstance(value, datetime.datetime) or not fast_format.needs_time):
+            if fast_format is not None and isinstance(value, datetime.date) and (
+                isinstance(value, datetime.datetime) or not fast_format.needs_time
+            ):
                 text = fast_format(value)
             else:
                 text = date_filter(value, fmt) or default

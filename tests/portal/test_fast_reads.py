@@ -137,22 +137,27 @@ def test_every_field_reads_as_drf_reads_it(records, serializer_class, model, zon
 
 
 def test_construction_projects_read_as_drf_reads_them(records, enterprise_a, regions):
-    ConstructionProject.objects.create(
-        name="城南安置房一期",
-        permit_number="330784202501010101",
-        enterprise=enterprise_a,
-        region=enterprise_a.region,
-        sector="housing",
-        started_on=datetime.date(2025, 1, 1),
-        contract_value=Decimal("35000000.00"),
-        workers=120,
-        owner_agency=enterprise_a.owner_agency,
-    )
+    _project(enterprise_a)
     rows = list(ConstructionProject.objects.all())
     fast = ConstructionProjectSerializer(rows, many=True).data
     assert [dict(r) for r in fast] == [
         serializers.ModelSerializer.to_representation(ConstructionProjectSerializer(), r) for r in rows
     ]
+
+
+def _project(enterprise, **extra):
+    fields = {"permit_number": "330784202501010101", **extra}
+    return ConstructionProject.objects.create(
+        name="城南安置房一期",
+        enterprise=enterprise,
+        region=enterprise.region,
+        sector="housing",
+        started_on=datetime.date(2025, 1, 1),
+        contract_value=Decimal("35000000.00"),
+        workers=120,
+        owner_agency=enterprise.owner_agency,
+        **fields,
+    )
 
 
 def test_readers_fall_back_to_drf_for_dotted_method_and_many_sources(records):
@@ -241,6 +246,15 @@ def test_the_portal_tables_rows_are_django_tables2s(records, zone, settings):
     _compare(SafetyAccidentTable, SafetyAccident.objects.all())
     _compare(EnterpriseTable, Enterprise.objects.order_by("pk"))
     _compare(ConstructionProjectTable, ConstructionProject.objects.all())  # none: the empty text
+    _project(records["cases"][0].enterprise)  # not insured: a template column's empty value
+    _project(
+        records["cases"][0].enterprise,
+        permit_number="330784202501010102",
+        insured_on=datetime.date(2025, 2, 3),
+        insured_workers=100,
+    )
+    html = _compare(ConstructionProjectTable, ConstructionProject.objects.order_by("pk"))
+    assert "2025-02-03" in html and "—" in html
     _compare(InjuryCaseTable, InjuryCase.objects.none(), empty_text="没有记录 <b>")
 
 
