@@ -51,38 +51,67 @@ def _tables(queryset: models.QuerySet) -> list[str]:
     return sorted(tables)
 
 
-def cached(queryset: models.QuerySet, compute: Callable[[], object], *, kind: str = "count"):
+def cached(queryset: models.QuerySet, compute: Callable[[], object], *, kind: str = "count", local: bool = True):
     """``compute()`` — what is read from ``queryset`` in some way: a capped count, an estimate, the choices of a
     drop-down — from the cache when no table the queryset reads has been written to since. ``kind`` tells apart
-    different things read from one query (and what else they depend on: a language, a chosen value)."""
+    different things read from one query (and what else they depend on: a language, a chosen value). ``local``:
+    see ``cached_result`` (the results here are numbers and choices nobody changes)."""
     if getattr(settings, "COUNT_CACHE_SECONDS", 0) <= 0:
         return compute()
     try:
         sql, params = queryset.order_by().query.sql_with_params()
     except EmptyResultSet:
         return 0
-    return cached_result((queryset.db, kind, sql, params), _tables(queryset), compute)
+    return cached_result((queryset.db, kind, sql, params), _tables(queryset), compute, local=local)
 
 
-def cached_result(key, tables, compute: Callable[[], object]):
+# Results this process read from the shared cache, with the generations they hold: entry → (generations, value,
+# expiry). Used only after the current generations have been read from the shared cache and found equal.
+_LOCAL: dict[str, tuple] = {}
+LOCAL_ENTRIES = 512
+
+
+def cached_result(key, tables, compute: Callable[[], object], *, local: bool = False):
     """``compute()`` from the cache when none of ``tables`` has been written to since it was cached under ``key``
     (anything ``repr`` describes fully: what the result depends on besides those tables).
 
     One round trip to the cache: the entry is read together with the tables' generations, and it holds the
-    generations it was computed under; it is used only when they are still the current ones."""
+    generations it was computed under; it is used only when they are still the current ones.
+
+    ``local`` (for results no caller changes: the same object is handed to every request of the process): a result
+    this process has read before is kept in memory too, and the round trip then reads only the generations: a
+    drop-down of a few hundred choices is not fetched and unpickled again while its tables stay unwritten."""
     seconds = getattr(settings, "COUNT_CACHE_SECONDS", 0)
     if seconds <= 0:
         return compute()
     tables = list(tables)
     entry = "portal:cached:" + hashlib.sha256(repr((key, tables)).encode()).hexdigest()
     names = [_PREFIX + t for t in tables]
+    kept = _LOCAL.get(entry) if local else None
+    if kept is not None and kept[2] > time.monotonic():
+        found = cache.get_many(names)
+        generations = tuple(found.get(name) for name in names)
+        if kept[0] == generations:
+            return kept[1]
     found = cache.get_many([entry, *names])
+    unknown = [name for name in names if found.get(name) is None]
+    if unknown:  # never written since the cache started: give it a generation, so that one changes if it is lost
+        now = time.time_ns()
+        for name in unknown:
+            cache.add(name, now, timeout=None)
+        found.update(cache.get_many(unknown))
     generations = tuple(found.get(name) for name in names)
     stored = found.get(entry)
     if stored is not None and stored[0] == generations:
-        return stored[1]
-    value = compute()
-    cache.set(entry, (generations, value), timeout=seconds)
+        value = stored[1]
+    else:
+        value = compute()
+        cache.set(entry, (generations, value), timeout=seconds)
+    if local:
+        if len(_LOCAL) >= LOCAL_ENTRIES:
+            _LOCAL.clear()
+        # Expires with the shared entry at the latest (what nothing reports is bounded the same way).
+        _LOCAL[entry] = (generations, value, time.monotonic() + seconds)
     return value
 
 

@@ -92,8 +92,14 @@ class FastSelectMixin:
         if self.allow_multiple_selected:
             final_attrs["multiple"] = True
         chosen = self.format_value(value)  # a list, or one string (NullBooleanSelect): ``in`` as Django uses it
-        chosen = set(chosen) if isinstance(chosen, list) else chosen
         first_only = not self.allow_multiple_selected
+        prepared = getattr(self.choices, "options_html", None)
+        if prepared is not None and first_only and isinstance(chosen, list):
+            options = prepared()
+            if options is not None:
+                select = format_html('<select name="{}"{}>', name, flatatt(final_attrs))
+                return mark_safe(f"{select}{_select_first(options, chosen)}</select>")  # noqa: S308 - escaped
+        chosen = set(chosen) if isinstance(chosen, list) else chosen
         has_selected = False
         parts = [format_html('<select name="{}"{}>', name, flatatt(final_attrs))]
         for option_value, option_label in self.choices:
@@ -106,12 +112,32 @@ class FastSelectMixin:
                 text = str(sub_value)
                 selected = (not has_selected or not first_only) and text in chosen
                 has_selected |= selected
-                mark = " selected" if selected else ""
-                parts.append(f'<option value="{html.escape(text)}"{mark}>{_escaped(sub_label)}</option>')
+                parts.append(_option(text, sub_label, selected))
             if group:
                 parts.append("</optgroup>")
         parts.append("</select>")
         return mark_safe("".join(parts))  # noqa: S308 - every part escaped
+
+
+def _option(text: str, label, selected: bool = False) -> str:
+    return f'<option value="{html.escape(text)}"{" selected" if selected else ""}>{_escaped(label)}</option>'
+
+
+def options_html(pairs) -> str:
+    """The ``<option>`` elements of flat (value, label) pairs, none selected: what a drop-down's choices render to,
+    kept with them in the cache (``CachedChoices``) so that a page only marks the chosen one."""
+    return "".join(_option("" if value is None else str(value), label) for value, label in pairs)
+
+
+def _select_first(options: str, chosen: list[str]) -> str:
+    """``options`` with the first option whose value is chosen marked selected, as a single select marks it."""
+    found = [i for i in (options.find(f'<option value="{html.escape(v)}">') for v in chosen) if i >= 0]
+    if not found:
+        return options
+    at = min(found) + len("<option")
+    head, tail = options[:at], options[at:]
+    end = tail.index(">")
+    return f"{head}{tail[:end]} selected{tail[end:]}"
 
 
 def _escaped(value) -> str:
@@ -130,11 +156,33 @@ class CachedChoices(BaseChoiceIterator):
     def __init__(self, load):
         self.load = load
         self.items = None
+        self.html = None
+
+    def _read(self):
+        loaded = self.load()
+        if isinstance(loaded, PreparedChoices):
+            self.items, self.html = list(loaded.pairs), loaded.html
+        else:
+            self.items = list(loaded)
 
     def __iter__(self):
         if self.items is None:
-            self.items = list(self.load())
+            self._read()
         return iter(self.items)
+
+    def options_html(self) -> str | None:
+        """The options' markup, none selected, when ``load`` gave it (a ``PreparedChoices``); else None."""
+        if self.items is None:
+            self._read()
+        return self.html
+
+
+class PreparedChoices:
+    """Flat (value, label) pairs and their ``options_html``: what a cached drop-down keeps (``CachedChoices``)."""
+
+    def __init__(self, pairs):
+        self.pairs = list(pairs)
+        self.html = options_html(self.pairs)
 
 
 class FastSelect(FastSelectMixin, forms.Select):

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import datetime
 import html
+import inspect
 import re
-from functools import lru_cache
+from functools import lru_cache, partialmethod
 from urllib.parse import urlencode
 
 import django_tables2.columns.templatecolumn as template_columns
 import django_tables2.utils as tables_utils
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
 from django.template import Template
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.templatetags import l10n as l10n_filters
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -125,6 +129,15 @@ def _has_callable(value) -> bool:
     return False
 
 
+def _choice_labels(model, field) -> dict | None:
+    """The field's choices as ``Model._get_FIELD_display`` makes them on every call, when the model's
+    ``get_<field>_display`` is Django's own; else None (the method is called)."""
+    method = inspect.getattr_static(model, f"get_{field.name}_display", None)
+    if not isinstance(method, partialmethod) or method.func is not Model._get_FIELD_display:
+        return None
+    return dict(make_hashable(field.flatchoices))
+
+
 def _static_td_attrs(table, column) -> str | None:
     """The column's ``<td>`` attributes when they are the same for every cell, else None."""
     merged = {**table.attrs, **column.column.attrs}
@@ -165,12 +178,16 @@ def _cell_renderer(table, column):
     if field is not None and not field.concrete:
         return None
     display = f"get_{name}_display" if field is not None and field.choices else None
+    labels = _choice_labels(model, field) if display is not None else None
     empty, default = column.column.empty_values, column.default
 
     def content(record):
         if type(record) is not model:
             return _NOT_FAST
-        if display is not None:
+        if labels is not None:  # what Model._get_FIELD_display answers, with the choices' dict made once
+            value = getattr(record, name)
+            value = force_str(labels.get(make_hashable(value), value), strings_only=True)
+        elif display is not None:
             value = getattr(record, display)()
         else:
             value = getattr(record, name)

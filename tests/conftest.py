@@ -13,7 +13,10 @@ def _fresh_cache():
     """Every test starts with an empty cache (counts, choices and throttles of earlier tests would leak)."""
     from django.core.cache import cache
 
+    from portal import counts
+
     cache.clear()
+    counts._LOCAL.clear()  # (its entries would not match the new generations anyway)
 
 
 @pytest.fixture(autouse=True)

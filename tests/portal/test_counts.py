@@ -142,3 +142,63 @@ def test_a_cached_result_is_read_in_one_round_trip_and_recomputed_after_a_write(
     counts.touch(Enterprise)
     assert counts.cached_result(("test", 1), ["enterprises_enterprise"], compute) == 2
     assert counts.cached_result(("test", 2), ["enterprises_enterprise"], compute) == 3  # another key
+
+
+class _Spy:
+    """The shared cache's reads, by key."""
+
+    def __init__(self, monkeypatch):
+        self.keys = []
+        original = counts.cache.get_many
+        monkeypatch.setattr(counts.cache, "get_many", lambda keys: self.keys.append(list(keys)) or original(keys))
+
+
+def test_a_local_result_is_used_while_its_tables_keep_their_generations(monkeypatch, db):
+    spy = _Spy(monkeypatch)
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return ["选项", len(computed)]
+
+    first = counts.cached_result("k", ["reference_region"], compute, local=True)
+    again = counts.cached_result("k", ["reference_region"], compute, local=True)
+    assert first is again and computed == [1]
+    assert all(key.startswith(counts._PREFIX) for key in spy.keys[-1])  # the generation only, not the entry
+    counts.touch("reference_region")  # a write: computed again, and kept again
+    assert counts.cached_result("k", ["reference_region"], compute, local=True) == ["选项", 2]
+    assert counts.cached_result("k", ["reference_region"], compute, local=True) == ["选项", 2]
+    counts.cache.clear()  # the shared cache lost: the tables get new generations, the local copy is not used
+    assert counts.cached_result("k", ["reference_region"], compute, local=True) == ["选项", 3]
+    assert counts.cached_result("other", ["reference_region"], compute) == ["选项", 4]
+    assert counts.cached_result("other", ["reference_region"], compute) == ["选项", 4]  # from the shared cache
+    assert ["选项", 4] not in [entry[1] for entry in counts._LOCAL.values()]  # local=False: not kept in memory
+
+
+def test_a_local_result_is_not_used_after_the_shared_ones_lifetime(monkeypatch, db, settings):
+    settings.COUNT_CACHE_SECONDS = 60
+    clock = [1000.0]
+    monkeypatch.setattr(counts.time, "monotonic", lambda: clock[0])
+    spy = _Spy(monkeypatch)
+    computed = []
+    compute = lambda: computed.append(1) or len(computed)  # noqa: E731
+    assert counts.cached_result("k", ["reference_region"], compute, local=True) == 1
+    clock[0] += 59
+    spy.keys.clear()
+    assert counts.cached_result("k", ["reference_region"], compute, local=True) == 1
+    assert not any(key.startswith("portal:cached:") for keys in spy.keys for key in keys)  # from memory
+    clock[0] += 2
+    spy.keys.clear()
+    assert counts.cached_result("k", ["reference_region"], compute, local=True) == 1
+    assert any(key.startswith("portal:cached:") for keys in spy.keys for key in keys)  # asked the shared cache again
+
+
+def test_the_drop_downs_of_a_list_page_are_read_from_memory_the_second_time(client_for, users, monkeypatch, kind):
+    spy = _Spy(monkeypatch)
+    client = client_for(users["staff_a"])
+    assert client.get(CASES_URL.replace("/api/v1", "")).status_code == 200
+    spy.keys.clear()
+    html = client.get(CASES_URL.replace("/api/v1", "")).content.decode()
+    assert "机械伤害" in html  # the accident-type drop-down
+    entries = [key for keys in spy.keys for key in keys if key.startswith("portal:cached:")]
+    assert len(entries) <= 1  # at most the session user's entry: counts and choices came from memory

@@ -335,3 +335,14 @@ def test_date_formats_the_table_compiles_give_what_the_date_filter_gives(fmt):
     ):
         if isinstance(value, datetime.datetime) or not compiled.needs_time:
             assert compiled(value) == date_filter(value, fmt)
+
+
+def test_a_choice_column_reads_the_label_as_django_does_unless_the_model_says_otherwise(records):
+    from portal.tables import _choice_labels
+
+    severity = InjuryCase._meta.get_field("severity")
+    labels = _choice_labels(InjuryCase, severity)
+    assert {str(labels[v]) for v in ("minor", "serious", "fatal")} == {"轻伤", "重伤", "死亡"}
+
+    relabelled = type("Relabelled", (), {"get_severity_display": lambda self: "自定义"})  # the model's own method
+    assert _choice_labels(relabelled, severity) is None
