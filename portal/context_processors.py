@@ -1,8 +1,10 @@
 """Template context for the shell: navigation of the modules that exist, the user's unread count."""
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.counts import cached
@@ -130,4 +132,52 @@ def _shell(request):
             nav.append(item)
         badge = user.notifications.filter(read_at__isnull=True)
         unread = cached(badge, badge.count)
-    return {"shell_nav": nav, "shell_unread": unread}
+    # written when a template shows it (a template calls a callable): fragments that extend no shell pay nothing
+    shown = partial(nav_html, nav, request.path if user is not None else "", unread)
+    return {"shell_nav": nav, "shell_unread": unread, "shell_nav_html": shown}
+
+
+def nav_html(nav, path: str, unread: int) -> str:
+    """The navigation bar's entries (``base.html``'s ``<ul class="navbar-nav">``): the same markup the template
+    loop wrote, in Python (the bar is on every page)."""
+    parts = []
+    for item in nav:
+        children = item.get("children")
+        if children:
+            parts.append(
+                format_html(
+                    '<li class="nav-item dropdown"><a class="nav-link dropdown-toggle{}" href="#" role="button" '
+                    'data-bs-toggle="dropdown" aria-expanded="false" data-testid="nav-{}">'
+                    '<i class="bi bi-{}"></i> {}</a><ul class="dropdown-menu">',
+                    " active" if item.get("active") else "",
+                    item["key"],
+                    item["icon"],
+                    item["label"],
+                )
+            )
+            for child in children:
+                parts.append(
+                    format_html(
+                        '<li><a class="dropdown-item{}" href="{}"><i class="bi bi-{}"></i> {}</a></li>',
+                        " active" if path == child["url"] else "",
+                        child["url"],
+                        child["icon"],
+                        child["label"],
+                    )
+                )
+            parts.append("</ul></li>")
+        else:
+            badge = ""
+            if item["icon"] == "bell" and unread:
+                badge = format_html(' <span class="badge text-bg-warning" data-testid="unread-count">{}</span>', unread)
+            parts.append(
+                format_html(
+                    '<li class="nav-item"><a class="nav-link{}" href="{}"><i class="bi bi-{}"></i> {}{}</a></li>',
+                    " active" if path == item["url"] else "",
+                    item["url"],
+                    item["icon"],
+                    item["label"],
+                    badge,
+                )
+            )
+    return mark_safe("".join(parts))  # noqa: S308 - every part built by format_html
