@@ -7,7 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from portal.counts import cached
 from portal.filters import FilterSet
-from portal.forms import CachedChoices, PreparedChoices
+from portal.forms import CachedChoices, prepared_choices
 from portal.reference.models import (
     AccidentGradeLevel,
     AccidentType,
@@ -87,10 +87,10 @@ class IncidentFilterSet(FilterSet):
             items = list(offered)
             if chosen is not None and all(i.pk != chosen for i in items):
                 items += list(field.queryset.filter(pk=chosen))
-            return PreparedChoices([("", empty)] + [(i.pk, label(i)) for i in items])
+            return prepared_choices([("", empty)] + [(i.pk, label(i)) for i in items])
 
         field.widget.choices = CachedChoices(
-            lambda: cached(offered, read, kind=f"options:{name}:{chosen}:{get_language()}")
+            lambda: cached(offered, read, kind=f"prepared-choices:{name}:{chosen}:{get_language()}")
         )
 
     def in_industry_group(self, queryset, name, value):

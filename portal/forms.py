@@ -125,7 +125,7 @@ def _option(text: str, label, selected: bool = False) -> str:
 
 def options_html(pairs) -> str:
     """The ``<option>`` elements of flat (value, label) pairs, none selected: what a drop-down's choices render to,
-    kept with them in the cache (``CachedChoices``) so that a page only marks the chosen one."""
+    kept with them in the cache (``prepared_choices``) so that a page only marks the chosen one."""
     return "".join(_option("" if value is None else str(value), label) for value, label in pairs)
 
 
@@ -160,8 +160,8 @@ class CachedChoices(BaseChoiceIterator):
 
     def _read(self):
         loaded = self.load()
-        if isinstance(loaded, PreparedChoices):
-            self.items, self.html = list(loaded.pairs), loaded.html
+        if isinstance(loaded, dict):  # prepared_choices()
+            self.items, self.html = list(loaded["pairs"]), loaded["options_html"]
         else:
             self.items = list(loaded)
 
@@ -171,18 +171,17 @@ class CachedChoices(BaseChoiceIterator):
         return iter(self.items)
 
     def options_html(self) -> str | None:
-        """The options' markup, none selected, when ``load`` gave it (a ``PreparedChoices``); else None."""
+        """The options' markup, none selected, when ``load`` gave it (``prepared_choices``); else None."""
         if self.items is None:
             self._read()
         return self.html
 
 
-class PreparedChoices:
-    """Flat (value, label) pairs and their ``options_html``: what a cached drop-down keeps (``CachedChoices``)."""
-
-    def __init__(self, pairs):
-        self.pairs = list(pairs)
-        self.html = options_html(self.pairs)
+def prepared_choices(pairs) -> dict:
+    """Flat (value, label) pairs and their ``options_html``: what a cached drop-down keeps (``CachedChoices``). Plain
+    data, so that what the cache holds unpickles whatever version of this module reads it."""
+    pairs = list(pairs)
+    return {"pairs": pairs, "options_html": options_html(pairs)}
 
 
 class FastSelect(FastSelectMixin, forms.Select):

@@ -63,12 +63,12 @@ def test_fast_inputs_render_what_djangos_templates_render(data):
 
 @pytest.mark.parametrize("value", [None, "", "2", "3", "9", "a&b", ["2", "3"], ["3", "2"]])
 def test_prepared_options_mark_the_chosen_one_as_django_does(value):
-    from portal.forms import CachedChoices, PreparedChoices
+    from portal.forms import CachedChoices, prepared_choices
 
     pairs = [("", "---------"), (1, "C 制造业"), (2, "33 金属制品业 <&>"), (3, "甲"), (2, "重复的值"), ("a&b", "A & B")]
     plain = forms.Select(choices=pairs)
     fast = FastSelect()
-    fast.choices = CachedChoices(lambda: PreparedChoices(pairs))
+    fast.choices = CachedChoices(lambda: prepared_choices(pairs))
     assert fast.choices.options_html().count("<option") == len(pairs)
     assert list(fast.choices) == pairs
     SimpleTestCase().assertHTMLEqual(fast.render("industry", value), plain.render("industry", value))
