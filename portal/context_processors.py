@@ -2,6 +2,7 @@
 
 from functools import lru_cache, partial
 
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -87,9 +88,17 @@ def _nav_key(user) -> tuple:
     return granted | extra, get_script_prefix()
 
 
+_NAV_FLAGS = frozenset({"imports", "agency", "staff"})
+
+
 @lru_cache(maxsize=256)
 def _nav(granted: frozenset, _prefix: str) -> tuple:
-    may = granted.__contains__
+    def may(what: str) -> bool:
+        # A check the key does not carry would be False for everyone: list it in _NAV_PERMISSIONS.
+        if what not in _NAV_PERMISSIONS and what not in _NAV_FLAGS:
+            raise ImproperlyConfigured(f"the navigation asks for {what!r}, which _NAV_PERMISSIONS does not list")
+        return what in granted
+
     nav = [{"label": _("Home"), "url": reverse("home"), "icon": "house"}]
     if may("analysis.view_statistics"):
         nav.append({"label": _("Statistics"), "url": reverse("analysis:dashboard"), "icon": "bar-chart-line"})

@@ -19,3 +19,17 @@ def test_the_registries_and_the_joint_work_are_menus(committee, users, client_fo
     assert reverse("exchange:index") in menu and reverse("meetings:index") in menu
     officer = client_for(users["officer_a"]).get(reverse("home")).content.decode()
     assert 'data-testid="nav-collaboration"' not in officer
+
+
+def test_the_navigation_refuses_a_check_its_cache_key_does_not_carry(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal import context_processors
+
+    context_processors._nav.cache_clear()
+    monkeypatch.setattr(context_processors, "_NAV_PERMISSIONS", ("analysis.view_statistics",))
+    try:
+        with pytest.raises(ImproperlyConfigured, match="analysis.view_own_statistics"):
+            context_processors._nav(frozenset(), "/")
+    finally:
+        context_processors._nav.cache_clear()
