@@ -110,7 +110,8 @@ def cached_result(key, tables, compute: Callable[[], object], *, local: bool = F
     if local:
         if len(_LOCAL) >= LOCAL_ENTRIES:
             _LOCAL.clear()
-        # Expires with the shared entry at the latest (what nothing reports is bounded the same way).
+        # Kept no longer than a shared entry lives: a write nothing reports (another program) shows at the latest
+        # twice COUNT_CACHE_SECONDS after it, instead of once, when the shared entry was read near its end.
         _LOCAL[entry] = (generations, value, time.monotonic() + seconds)
     return value
 

@@ -185,7 +185,7 @@ def _cell_renderer(table, column):
         if type(record) is not model:
             return _NOT_FAST
         if labels is not None:  # what Model._get_FIELD_display answers, with the choices' dict made once
-            value = getattr(record, name)
+            value = getattr(record, field.attname)
             value = force_str(labels.get(make_hashable(value), value), strings_only=True)
         elif display is not None:
             value = getattr(record, display)()
