@@ -12,12 +12,9 @@ from portal.counts import cached
 
 
 def shell(request):
-    # django-tables2 renders the table with the request, which runs the context processors again: compute once.
-    cached = getattr(request, "_portal_shell", None)
-    if cached is not None:
-        return cached
-    request._portal_shell = _shell(request)
-    return request._portal_shell
+    # Written when a template shows it (a template calls a callable): a fragment that extends no shell reads no
+    # badge and builds no bar, and django-tables2 running the context processors again costs nothing.
+    return {"shell_nav_html": partial(_shell_nav_html, request)}
 
 
 def _menu(key: str, label, icon: str, items: list[dict]) -> list[dict]:
@@ -128,22 +125,19 @@ def _nav(granted: frozenset, _prefix: str) -> tuple:
     return tuple(nav)
 
 
-def _shell(request):
+def _shell_nav_html(request) -> str:
     user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return nav_html((), request.path, 0)
+    path = request.path
     nav = []
-    unread = 0
-    if user is not None and user.is_authenticated:
-        path = request.path
-        for item in _nav(*_nav_key(user)):
-            children = item.get("children")
-            if children:  # a menu is active when the page is one of its entries' (or below it)
-                item = {**item, "active": any(path.startswith(child["url"]) for child in children)}
-            nav.append(item)
-        badge = user.notifications.filter(read_at__isnull=True)
-        unread = cached(badge, badge.count)
-    # written when a template shows it (a template calls a callable): fragments that extend no shell pay nothing
-    shown = partial(nav_html, nav, request.path if user is not None else "", unread)
-    return {"shell_nav": nav, "shell_unread": unread, "shell_nav_html": shown}
+    for item in _nav(*_nav_key(user)):
+        children = item.get("children")
+        if children:  # a menu is active when the page is one of its entries' (or below it)
+            item = {**item, "active": any(path.startswith(child["url"]) for child in children)}
+        nav.append(item)
+    badge = user.notifications.filter(read_at__isnull=True)
+    return nav_html(nav, path, cached(badge, badge.count))
 
 
 def nav_html(nav, path: str, unread: int) -> str:

@@ -238,7 +238,7 @@ class _DateFormat:
 
     def __init__(self, parts):
         self.parts = parts
-        self.needs_time = any(time for _attr, _spec, time in (p for p in parts if isinstance(p, tuple)))
+        self.needs_time = any(part[2] for part in parts if isinstance(part, tuple))
 
     def __call__(self, value) -> str:
         return "".join(p if isinstance(p, str) else format(getattr(value, p[0]), p[1]) for p in self.parts)
