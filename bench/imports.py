@@ -380,7 +380,10 @@ def table_columns() -> list[str]:
     return [f.column for f in InjuryCase._meta.concrete_fields if not f.primary_key]
 
 
-def run_bulk_peer(db_rows: list[tuple], columns: list[str]) -> tuple[str, float]:
+def run_bulk_peer(db_rows: list[tuple], columns: list[str]) -> tuple[str, float, float]:
+    """(method, seconds of the load statement, seconds until the rows are committed). On PostgreSQL the commit is
+    where the deferred foreign keys (Django makes them ``DEFERRABLE INITIALLY DEFERRED``) are checked, as the
+    engine's commit checks its own: the rows are loaded only once it is done."""
     from django.db import connection, transaction
 
     if connection.vendor == "postgresql":
@@ -388,20 +391,23 @@ def run_bulk_peer(db_rows: list[tuple], columns: list[str]) -> tuple[str, float]
         for row in db_rows:
             buf.write("\t".join(r"\N" if v is None else _copy_text(v) for v in row) + "\n")
         data = buf.getvalue()  # the text stream is prepared outside the timing too: COPY measures the load
+        connection.ensure_connection()
+        started = time.perf_counter()
         with transaction.atomic():
-            connection.ensure_connection()
             with connection.connection.cursor() as cursor:
-                started = time.perf_counter()
                 cursor.copy_expert(
                     f"COPY incidents_injurycase ({', '.join(columns)}) FROM STDIN WITH (FORMAT text)", io.StringIO(data)
                 )
-                elapsed = time.perf_counter() - started
-        return "PostgreSQL COPY FROM STDIN (psycopg2 copy_expert), 1 transaction", elapsed
+                copied = time.perf_counter() - started
+        committed = time.perf_counter() - started
+        return "PostgreSQL COPY FROM STDIN (psycopg2 copy_expert), 1 transaction", copied, committed
     sql = f"INSERT INTO incidents_injurycase ({', '.join(columns)}) VALUES ({', '.join('%s' for _ in columns)})"
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, db_rows)
-    return "SQLite: executemany of one plain INSERT, 1 transaction (no COPY on SQLite)", time.perf_counter() - started
+        copied = time.perf_counter() - started
+    committed = time.perf_counter() - started
+    return "SQLite: executemany of one plain INSERT, 1 transaction (no COPY on SQLite)", copied, committed
 
 
 def _copy_text(value) -> str:
@@ -589,14 +595,18 @@ def main(argv: list[str] | None = None) -> int:
         s = time.perf_counter()
         db_rows = precompute_db_rows(rows, agency, columns)
         print(f"precomputed {len(db_rows):,} table rows in {time.perf_counter() - s:.1f} s (not timed)")
-        method, bulk_seconds = run_bulk_peer(db_rows, columns)
+        method, copy_seconds, bulk_seconds = run_bulk_peer(db_rows, columns)
         clear_written()
         engine_rate = n / eng["total"]
         bulk_rate = n / bulk_seconds
-        print(f"{method}: {bulk_seconds:.2f} s, {bulk_rate:,.0f} rows/s")
+        print(
+            f"{method}: {bulk_seconds:.2f} s to committed ({copy_seconds:.2f} s the load statement, "
+            f"{bulk_seconds - copy_seconds:.2f} s the commit), {bulk_rate:,.0f} rows/s"
+        )
         print(
             f"engine rate / bulk rate = {engine_rate:,.0f} / {bulk_rate:,.0f} = {engine_rate / bulk_rate:.1%} "
-            f"(goal ≥ 25 %: {'met' if engine_rate / bulk_rate >= 0.25 else 'NOT met'})"
+            f"(goal ≥ 25 %: {'met' if engine_rate / bulk_rate >= 0.25 else 'NOT met'}); against the load statement "
+            f"alone, without its commit: {engine_rate / (n / copy_seconds):.1%}"
         )
 
         # 3. django-import-export

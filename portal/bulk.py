@@ -13,10 +13,10 @@ the rows are written.
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from django.db import connections, models, router
 from django.utils import timezone
@@ -58,7 +58,7 @@ class Rows:
     cells: list
 
 
-def _copy(cursor, sql: str, buffer: io.StringIO) -> None:
+def _copy(cursor, sql: str, buffer) -> None:
     """One COPY statement (a function of its own so that benchmarks can count the statements)."""
     cursor.copy_expert(sql, buffer)
 
@@ -74,77 +74,101 @@ def prepare(model: type[models.Model], rows: list[dict], *, using: str | None = 
     using = using or router.db_for_write(model)
     connection = connections[using]
     fields, _stamped = _fields(model)
-    getters = [_value_getter(f) for f in fields]
+    return Rows(connection.vendor, [f.attname for f in fields], list(_cells(fields, connection, rows)))
+
+
+def _cells(fields: list, connection, rows: Iterable[dict]) -> Iterator:
+    """Each row in the database's form, made as it is asked for: a COPY text line (without its primary key and
+    stamps) on PostgreSQL, a tuple of parameters elsewhere."""
     if connection.vendor == "postgresql":
-        preps = [_copy_text(f, connection) for f in fields]
-        pairs = list(zip(getters, preps, strict=True))
-        cells = ["\t".join([prep(get(row)) for get, prep in pairs]) for row in rows]
-    else:
-        preps = [_db_value(f, connection) for f in fields]
-        pairs = list(zip(getters, preps, strict=True))
-        cells = [tuple([prep(get(row)) for get, prep in pairs]) for row in rows]
-    return Rows(connection.vendor, [f.attname for f in fields], cells)
+        cells = [_copy_cell(f, connection) for f in fields]
+        return ("\t".join([cell(row) for cell in cells]) for row in rows)
+    pairs = list(zip([_value_getter(f) for f in fields], [_db_value(f, connection) for f in fields], strict=True))
+    return (tuple([prep(get(row)) for get, prep in pairs]) for row in rows)
 
 
-def insert(model: type[models.Model], rows: list[dict] | Rows, *, using: str | None = None) -> list[int]:
+def insert(model: type[models.Model], rows: Sequence[dict] | Rows, *, using: str | None = None) -> list[int]:
     """Insert ``rows`` (dicts, or prepared ``Rows``) and return their primary keys in order. Runs in the caller's
-    transaction."""
+    transaction. On PostgreSQL, dicts are turned into COPY text while the server loads the rows sent before them
+    (see ``_Lines``)."""
     using = using or router.db_for_write(model)
-    if not isinstance(rows, Rows):
-        rows = prepare(model, rows, using=using)
-    if not rows.cells:
-        return []
     connection = connections[using]
-    if rows.vendor != connection.vendor:
-        raise ValueError(f"rows prepared for {rows.vendor}, database is {connection.vendor}")
     fields, stamped = _fields(model)
-    if [f.attname for f in fields] != rows.fields:
-        raise ValueError("rows prepared for another version of the table")
+    if isinstance(rows, Rows):
+        if rows.vendor != connection.vendor:
+            raise ValueError(f"rows prepared for {rows.vendor}, database is {connection.vendor}")
+        if [f.attname for f in fields] != rows.fields:
+            raise ValueError("rows prepared for another version of the table")
+        count, cells = len(rows.cells), iter(rows.cells)
+    else:
+        count, cells = len(rows), _cells(fields, connection, rows)
+    if not count:
+        return []
     now = timezone.now()
     stamps = [now if isinstance(f, models.DateTimeField) else timezone.localdate(now) for f in stamped]
     if connection.vendor == "postgresql":
-        ids = _insert_copy(model, connection, stamped, stamps, rows)
+        ids = _insert_copy(model, connection, fields, stamped, stamps, count, cells)
     elif connection.vendor == "sqlite":
-        ids = _insert_sqlite(model, connection, stamped, stamps, rows)
+        ids = _insert_sqlite(model, connection, fields, stamped, stamps, list(cells))
     else:
         raise NotImplementedError(f"bulk insert on {connection.vendor}")
     counts.touch(model)
     return ids
 
 
-def _insert_copy(model, connection, stamped, stamps, rows: Rows) -> list[int]:
+class _Lines:
+    """The text of a ``COPY FROM STDIN``, read by psycopg2 a few thousand lines at a time. Each part is made when it
+    is asked for, so Python prepares the next rows while the server (another process, on another core) writes the
+    ones already sent; nor is the whole text ever held in memory."""
+
+    LINES_PER_READ = 2000
+
+    def __init__(self, lines: Iterator[str]):
+        self._lines = lines
+        self.error: BaseException | None = None  # raised while making a line: psycopg2 reports it as a cancel
+
+    def read(self, _size: int = -1) -> str:
+        try:
+            return "".join(islice(self._lines, self.LINES_PER_READ))
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+def _insert_copy(model, connection, fields, stamped, stamps, count: int, cells: Iterator[str]) -> list[int]:
     """Primary keys from the table's sequence in one query, then one COPY."""
     table = connection.ops.quote_name(model._meta.db_table)
     pk = model._meta.pk
-    prefix_cells = [_copy_text(f, connection)(v) for f, v in zip(stamped, stamps, strict=True)]
+    prefix = "".join(_copy_text(f, connection)(v) + "\t" for f, v in zip(stamped, stamps, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [model._meta.db_table, pk.column, len(rows.cells)],
+            [model._meta.db_table, pk.column, count],
         )
         ids = [r[0] for r in cursor.fetchall()]
-        buffer = io.StringIO()
-        write = buffer.write
-        prefix = "\t".join(prefix_cells)
-        for pk_value, line in zip(ids, rows.cells, strict=True):
-            write(f"{pk_value}\t{prefix}\t{line}\n" if prefix else f"{pk_value}\t{line}\n")
-        buffer.seek(0)
-        columns = [pk.column, *(f.column for f in stamped), *(model._meta.get_field(a).column for a in rows.fields)]
+        lines = (f"{pk_value}\t{prefix}{line}\n" for pk_value, line in zip(ids, cells, strict=True))
+        columns = [pk.column, *(f.column for f in stamped), *(f.column for f in fields)]
         quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-        _copy(cursor.cursor, f"COPY {table} ({quoted}) FROM STDIN", buffer)
+        text = _Lines(lines)
+        try:
+            _copy(cursor.cursor, f"COPY {table} ({quoted}) FROM STDIN", text)
+        except Exception:
+            if text.error is not None:  # the row's own error, not the aborted COPY psycopg2 makes of it
+                raise text.error from None
+            raise
     return ids
 
 
-def _insert_sqlite(model, connection, stamped, stamps, rows: Rows) -> list[int]:
+def _insert_sqlite(model, connection, fields, stamped, stamps, cells: list[tuple]) -> list[int]:
     """One ``executemany`` of a plain INSERT (no parameter limit per statement, unlike a multi-row INSERT). The
     transaction holds SQLite's write lock from the first row on and AUTOINCREMENT ids only grow, so the new rows
-    are the ``len(rows)`` highest ids, in insertion order."""
+    are the ``len(cells)`` highest ids, in insertion order."""
     opts = model._meta
     quote = connection.ops.quote_name
     table, pk = quote(opts.db_table), quote(opts.pk.column)
-    columns = [*(f.column for f in stamped), *(opts.get_field(a).column for a in rows.fields)]
+    columns = [*(f.column for f in stamped), *(f.column for f in fields)]
     prefix = tuple(_db_value(f, connection)(v) for f, v in zip(stamped, stamps, strict=True))
-    params = [prefix + cells for cells in rows.cells] if prefix else rows.cells
+    params = [prefix + row for row in cells] if prefix else cells
     placeholders = ", ".join(["%s"] * len(columns))
     with connection.cursor() as cursor:
         # Table and column names come from the model's metadata, quoted; values are parameters.
@@ -154,27 +178,49 @@ def _insert_sqlite(model, connection, stamped, stamps, rows: Rows) -> list[int]:
         return [r[0] for r in reversed(cursor.fetchall())]
 
 
+_MISSING = object()
+
+
 def _value_getter(field: models.Field) -> Callable[[dict], object]:
     name, attname = field.name, field.attname
     default = field.get_default
     if field.is_relation:
+        target = field.target_field.attname  # the related row's key (its id, or the ``to_field``)
 
         def get(row):
-            if attname in row:
-                return row[attname]
-            if name not in row:
+            value = row.get(attname, _MISSING)
+            if value is not _MISSING:
+                return value
+            value = row.get(name, _MISSING)
+            if value is _MISSING:
                 return default()
-            value = row[name]
-            return value.pk if isinstance(value, models.Model) else value
+            return getattr(value, target) if isinstance(value, models.Model) else value
 
         return get
 
-    def get(row):
-        if name in row:
-            return row[name]
-        return row[attname] if attname in row else default()
+    def get(row):  # (a field that is not a relation has one name)
+        value = row.get(name, _MISSING)
+        return default() if value is _MISSING else value
 
     return get
+
+
+def _copy_cell(field: models.Field, connection) -> Callable[[dict], str]:
+    """row → the field's COPY text. Text and whole numbers, most of a row, are written without further tests."""
+    get, prep = _value_getter(field), _copy_text(field, connection)
+    if type(field) not in _PLAIN:
+        return lambda row: prep(get(row))
+
+    def cell(row):
+        value = get(row)
+        kind = type(value)
+        if kind is str:
+            return _escape(value)
+        if kind is int:
+            return str(value)
+        return prep(value)
+
+    return cell
 
 
 def _db_value(field: models.Field, connection) -> Callable[[object], object]:

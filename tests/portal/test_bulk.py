@@ -3,7 +3,8 @@
 import datetime
 
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from incidents.models import InjuryCase
 from portal import bulk
@@ -14,21 +15,26 @@ from portal.reference.validators import id_number_check_char
 pytestmark = pytest.mark.django_db
 
 
-def test_insert_returns_ids_in_order_and_fills_defaults_timestamps_and_encryption(users, enterprise_a):
+def _case_row(users, enterprise_a) -> dict:
     kind = AccidentType.objects.create(edition=1986, code="03", name="机械伤害", kind="type")
     first17 = "33078419900101123"
-    number = first17 + id_number_check_char(first17)
-    base = {
+    return {
         "enterprise": enterprise_a,
         "accident_type": kind,
         "owner_agency": users["staff_a"].agency,
         "post": "冲压工",
         "severity": "minor",
-        "worker_id_number": number,
+        "worker_id_number": first17 + id_number_check_char(first17),
         "worker_id_hash": "h",
         "sex": "M",
         "birth_date": datetime.date(1990, 1, 1),
     }
+
+
+def test_insert_returns_ids_in_order_and_fills_defaults_timestamps_and_encryption(users, enterprise_a, monkeypatch):
+    monkeypatch.setattr(bulk._Lines, "LINES_PER_READ", 2)  # PostgreSQL: the COPY's text is sent in two parts
+    base = _case_row(users, enterprise_a)
+    number = base["worker_id_number"]
     moments = [datetime.datetime(2025, 3, d, 9, 30, tzinfo=datetime.UTC) for d in (3, 1, 2)]
     rows = [{**base, "occurred_at": m, "worker_name": f"工人\t{i}\\"} for i, m in enumerate(moments)]
     ids = bulk.insert(InjuryCase, rows)
@@ -42,6 +48,18 @@ def test_insert_returns_ids_in_order_and_fills_defaults_timestamps_and_encryptio
     with connection.cursor() as cursor:
         cursor.execute("SELECT worker_id_number FROM incidents_injurycase WHERE id = %s", [ids[0]])
         assert number not in cursor.fetchone()[0]  # encrypted at rest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_that_cannot_be_written_raises_its_own_error_and_nothing_is_written(users, enterprise_a, monkeypatch):
+    monkeypatch.setattr(bulk._Lines, "LINES_PER_READ", 2)  # the bad row comes after a part already sent
+    base = _case_row(users, enterprise_a)
+    rows = [{**base, "occurred_at": datetime.datetime(2025, 3, 1, tzinfo=datetime.UTC)} for _ in range(5)]
+    rows[3]["fund_payout"] = "很多"
+    with pytest.raises(ValidationError), transaction.atomic():
+        bulk.insert(InjuryCase, rows)
+    assert not InjuryCase.objects.exists()
+    assert bulk.insert(InjuryCase, rows[:3]) and InjuryCase.objects.count() == 3  # the connection is usable
 
 
 def test_prepared_rows_keep_json_text_and_are_written_later(users):

@@ -462,3 +462,59 @@ def test_progress_is_written_at_most_twice_a_second(users, regions, industry, mo
 
     assert progress_updates(0) >= 5  # and every 1,000 rows when time allows
     assert progress_updates(3600) == 2  # only the reset to 0 at the start and the result at the end
+
+
+def _created_the_generic_way(rules, values: dict) -> dict:
+    """The audit values of a new row as audit._json_value makes them, field by field (the reference)."""
+    from portal import audit
+
+    data = {}
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        name = rules.names.get(key, key)
+        if name in audit.SECRET_FIELDS:
+            continue
+        if name in rules.masks:
+            value = rules.masks[name](value)
+        elif name in rules.relations and hasattr(value, "pk"):
+            value = value.pk
+        data[name] = [None, audit._json_value(value)]
+    return data
+
+
+@pytest.mark.parametrize("kind", ["incidents.injurycase", "enterprises.enterprise"])
+def test_audit_values_of_new_rows_are_written_as_the_generic_conversion_makes_them(
+    users, enterprise_a, type_03, regions, industry, kind
+):
+    import datetime
+    import json
+    from decimal import Decimal
+
+    from portal import bulk, imports
+
+    spec = imports.get_spec(kind)
+    if kind == "incidents.injurycase":
+        rows = injury_rows(enterprise_a, id_number(31), id_number(32))
+    else:
+        rows = [
+            ENTERPRISE_HEADERS,
+            [credit_code(9101), '引号"反斜杠\\换行', regions["a_town"].code, industry.code, "小型", 50],
+        ]
+    result = imports.validate(spec, users["staff_a"], rows[0], list(enumerate(rows[1:], start=2)))
+    assert not result.errors and result.items
+    rules = imports._rules(spec)
+    awkward = {
+        "place": 'A "quoted" \\ back\nslash\ttab \x01 😀 车间',
+        "occurred_at": datetime.datetime(2025, 3, 1, 8, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8))),
+        "fund_payout": Decimal("1234.50"),
+        "lost_workdays": 0,
+        "disability_grade": None,
+        "cause": "",
+        "owner_agency_id": users["staff_a"].agency_id,
+    }
+    samples = [i.values for i in result.items] + [{**result.items[0].values, **awkward}]
+    for values in samples:
+        written = imports._created_json(rules, values)
+        assert isinstance(written, bulk.JSONText)
+        assert json.loads(written) == _created_the_generic_way(rules, values)
