@@ -5,17 +5,14 @@ fill is filled here the same way: field defaults, ``auto_now``/``auto_now_add`` 
 of each value (``get_db_prep_save``: encrypted fields are encrypted). The caller gets the new primary keys in row
 order.
 
-``prepare`` and ``insert`` are separate steps so that the costly part — turning Python values into the database's
-form, encryption included — can be done ahead (an import's preview) and the prepared rows kept until they are
-written (its confirmation). Timestamps (``auto_now``) and primary keys are left out of prepared rows and set when
-the rows are written.
+On PostgreSQL the rows are turned into the database's form (encryption included) while the server writes the rows
+sent before them: the two run on separate cores, and the COPY text is never held whole (see ``_Lines``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
 from django.db import connections, models, router
@@ -48,16 +45,6 @@ class JSONText(str):
     """A JSON value already encoded (so it need not be encoded again when written)."""
 
 
-@dataclass
-class Rows:
-    """Rows in the database's own form: PostgreSQL COPY text (one tab-separated line per row) or SQLite
-    parameters (one tuple per row). Primary keys and ``auto_now`` fields are not included."""
-
-    vendor: str
-    fields: list[str]  # attnames in the order of the cells
-    cells: list
-
-
 def _copy(cursor, sql: str, buffer) -> None:
     """One COPY statement (a function of its own so that benchmarks can count the statements)."""
     cursor.copy_expert(sql, buffer)
@@ -70,13 +57,6 @@ def _fields(model) -> tuple[list, list]:
     return [f for f in concrete if f not in stamped], stamped
 
 
-def prepare(model: type[models.Model], rows: list[dict], *, using: str | None = None) -> Rows:
-    using = using or router.db_for_write(model)
-    connection = connections[using]
-    fields, _stamped = _fields(model)
-    return Rows(connection.vendor, [f.attname for f in fields], list(_cells(fields, connection, rows)))
-
-
 def _cells(fields: list, connection, rows: Iterable[dict]) -> Iterator:
     """Each row in the database's form, made as it is asked for: a COPY text line (without its primary key and
     stamps) on PostgreSQL, a tuple of parameters elsewhere."""
@@ -87,21 +67,16 @@ def _cells(fields: list, connection, rows: Iterable[dict]) -> Iterator:
     return (tuple([prep(get(row)) for get, prep in pairs]) for row in rows)
 
 
-def insert(model: type[models.Model], rows: Sequence[dict] | Rows, *, using: str | None = None) -> list[int]:
-    """Insert ``rows`` (dicts, or prepared ``Rows``) and return their primary keys in order. Runs in the caller's
-    transaction. On PostgreSQL, dicts are turned into COPY text while the server loads the rows sent before them
-    (see ``_Lines``)."""
+def insert(
+    model: type[models.Model], rows: Iterable[dict], *, count: int | None = None, using: str | None = None
+) -> list[int]:
+    """Insert ``rows`` (dicts) and return their primary keys in order. Runs in the caller's transaction. Rows given
+    as a generator, with their ``count``, are made only as they are written."""
     using = using or router.db_for_write(model)
     connection = connections[using]
     fields, stamped = _fields(model)
-    if isinstance(rows, Rows):
-        if rows.vendor != connection.vendor:
-            raise ValueError(f"rows prepared for {rows.vendor}, database is {connection.vendor}")
-        if [f.attname for f in fields] != rows.fields:
-            raise ValueError("rows prepared for another version of the table")
-        count, cells = len(rows.cells), iter(rows.cells)
-    else:
-        count, cells = len(rows), _cells(fields, connection, rows)
+    count = len(rows) if count is None else count
+    cells = _cells(fields, connection, rows)
     if not count:
         return []
     now = timezone.now()
@@ -109,7 +84,10 @@ def insert(model: type[models.Model], rows: Sequence[dict] | Rows, *, using: str
     if connection.vendor == "postgresql":
         ids = _insert_copy(model, connection, fields, stamped, stamps, count, cells)
     elif connection.vendor == "sqlite":
-        ids = _insert_sqlite(model, connection, fields, stamped, stamps, list(cells))
+        params = list(cells)
+        if len(params) != count:
+            raise ValueError(f"{len(params)} rows given for a count of {count}")
+        ids = _insert_sqlite(model, connection, fields, stamped, stamps, params)
     else:
         raise NotImplementedError(f"bulk insert on {connection.vendor}")
     counts.touch(model)

@@ -13,6 +13,7 @@ import csv
 import datetime
 import gc
 import io
+import itertools
 import json
 import pickle
 import time
@@ -78,9 +79,6 @@ class RowResult:
 class Validation:
     items: list[RowResult] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
-    # Kept from the preview: the new rows in the database's form and their audit values (JSON text), in order.
-    prepared: bulk.Rows | None = None
-    prepared_changes: list | None = None
 
     def summary(self) -> dict:
         counts = {"create": 0, "update": 0, "unchanged": 0}
@@ -518,13 +516,9 @@ def _check_locks(spec: ImportSpec, actor, result: Validation) -> None:
     lock = locks.Checker(spec.model, owners)
     if not lock.locked:
         return
-    kept = iter(result.prepared_changes or ())  # rows kept from the preview: their audit values (JSON)
     for item in items:
         if item.action == "create":
-            values = item.values
-            if result.prepared is not None:
-                values = {name: new for name, (_old, new) in json.loads(next(kept)).items()}
-            errors = lock.errors(owner_id=locks.owner_of(values), before=None, after=values)
+            errors = lock.errors(owner_id=locks.owner_of(item.values), before=None, after=item.values)
         else:
             before = {**item.values, **{name: old for name, (old, _new) in item.changes.items()}}
             owner = item.instance.owner_agency_id
@@ -538,12 +532,7 @@ def _commit(spec: ImportSpec, actor, result: Validation, batch) -> dict:
     now = timezone.now()
     rules = _rules(spec)
     created = [i for i in result.items if i.action == "create"]
-    if result.prepared is not None:
-        ids = bulk.insert(spec.model, result.prepared)
-        create_changes = result.prepared_changes
-    else:
-        ids = bulk.insert(spec.model, [i.values for i in created])
-        create_changes = [_created_json(rules, i.values) for i in created]
+    ids = bulk.insert(spec.model, [i.values for i in created])
     updated = [i for i in result.items if i.action == "update"]
     if updated:
         names = sorted({name for i in updated for name in i.changes})
@@ -562,29 +551,32 @@ def _commit(spec: ImportSpec, actor, result: Validation, batch) -> dict:
         "ip_address": ctx.get("ip"),
         "request_path": ctx.get("path", ""),
     }
-    events = [
+    events = (  # made as the audit trail's COPY asks for them (the values of a new row are the costly part)
         {
             **common,
             "verb": "create",
             "object_id": str(pk),
             "object_repr": item.label[:200],
-            "changes": changes,
+            "changes": _created_json(rules, item.values),
             "note": note % {"row": item.row},
         }
-        for pk, item, changes in zip(ids, created, create_changes, strict=True)
-    ]
-    events += [
-        {
-            **common,
-            "verb": "update",
-            "object_id": str(item.instance.pk),
-            "object_repr": item.label[:200],
-            "changes": item.changes,
-            "note": note % {"row": item.row},
-        }
-        for item in updated
-    ]
-    bulk.insert(AuditEvent, events)
+        for pk, item in zip(ids, created, strict=True)
+    )
+    events = itertools.chain(
+        events,
+        (
+            {
+                **common,
+                "verb": "update",
+                "object_id": str(item.instance.pk),
+                "object_repr": item.label[:200],
+                "changes": item.changes,
+                "note": note % {"row": item.row},
+            }
+            for item in updated
+        ),
+    )
+    bulk.insert(AuditEvent, events, count=len(created) + len(updated))
     committed.send(sender=spec.model, created_ids=ids, updated=updated)
     return result.summary()
 
@@ -595,7 +587,7 @@ def _commit(spec: ImportSpec, actor, result: Validation, batch) -> dict:
 # re-checks only what can have changed since — the rows the file matches in the database, the actor's scope —
 # and re-reads the whole file only if any of that differs.
 
-_CHECKED_VERSION = 2  # 2: cases and accidents carry their enterprise's industry
+_CHECKED_VERSION = 3  # 2: cases and accidents carry their enterprise's industry; 3: new rows as plain values
 
 
 def _checked_name(batch) -> str:
@@ -603,13 +595,18 @@ def _checked_name(batch) -> str:
 
 
 def _save_checked(spec: ImportSpec, actor, batch, result: Validation) -> None:
-    """Keep the checked rows for the confirmation, new rows already in the database's form (encrypted values
-    included), so that the confirmation only writes them."""
+    """Keep the checked rows for the confirmation: their values as they will be written (related rows by id).
+    The confirmation turns them into the database's form while the server writes the rows before them, as a single
+    pass does; made here, that work would wait on nothing and add to the preview."""
     rules = _rules(spec)
     relations = rules.relations
 
-    def plain(values):
-        return {relations.get(k, k): (v.pk if isinstance(v, models.Model) else v) for k, v in values.items()}
+    def plain(values):  # related rows by id
+        values = dict(values)
+        for name in relations.keys() & values.keys():
+            value = values.pop(name)
+            values[relations[name]] = value.pk if isinstance(value, models.Model) else value
+        return values
 
     scope_names = [rules.names.get(a, a) for a in spec.scope_fields]
 
@@ -617,22 +614,11 @@ def _save_checked(spec: ImportSpec, actor, batch, result: Validation) -> None:
         return tuple([getattr(values[n], "pk", values[n]) for n in scope_names])
 
     creates = [i for i in result.items if i.action == "create"]
-    prepared = bulk.prepare(spec.model, [i.values for i in creates])
     payload = {
         "version": _CHECKED_VERSION,
         "kind": spec.kind,
         "actor": actor.pk,
-        "rows": prepared,
-        "creates": [
-            (
-                i.row,
-                i.key,
-                i.label,
-                scope(i.values),
-                _created_json(rules, i.values),
-            )
-            for i in creates
-        ],
+        "creates": [(i.row, i.key, i.label, scope(i.values), plain(i.values)) for i in creates],
         "others": [
             (i.row, i.action, i.key, i.stamp, i.label, i.changes, plain(i.values) if i.action == "update" else None)
             for i in result.items
@@ -676,8 +662,8 @@ def _reuse_checked(spec: ImportSpec, actor, batch) -> Validation | None:
     scoped += [{a: o[6][a] for a in spec.scope_fields} for o in others if o[6] is not None]
     if scoped and not spec.in_scope(actor, scoped):
         return None
-    result = Validation(prepared=payload["rows"], prepared_changes=[c[4] for c in creates])
-    result.items = [RowResult(row, "create", {}, label, key=key) for row, key, label, _s, _c in creates]
+    result = Validation()
+    result.items = [RowResult(row, "create", values, label, key=key) for row, key, label, _s, values in creates]
     relations = _rules(spec).relations
     for row, action, key, _stamp_value, label, changes, values in others:
         instance = existing[key]

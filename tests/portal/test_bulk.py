@@ -62,28 +62,34 @@ def test_a_row_that_cannot_be_written_raises_its_own_error_and_nothing_is_writte
     assert bulk.insert(InjuryCase, rows[:3]) and InjuryCase.objects.count() == 3  # the connection is usable
 
 
-def test_prepared_rows_keep_json_text_and_are_written_later(users):
-    rows = [
-        {
-            "actor": users["staff_a"],
-            "actor_name": "a",
-            "verb": "create",
-            "changes": bulk.JSONText('{"名称": [null, "甲"]}'),
-        },
-        {"actor": None, "actor_name": "system", "verb": "create", "changes": {"x": [1, 2]}},
-    ]
-    prepared = bulk.prepare(AuditEvent, rows)
-    assert prepared.vendor == connection.vendor and len(prepared.cells) == 2
-    ids = bulk.insert(AuditEvent, prepared)
+def test_json_text_is_written_as_it_is_and_rows_may_come_from_a_generator(users):
+    made = []
+
+    def rows():
+        for i, changes in enumerate([bulk.JSONText('{"名称": [null, "甲"]}'), {"x": [1, 2]}]):
+            made.append(i)
+            yield {
+                "actor": users["staff_a"] if i == 0 else None,
+                "actor_name": "a",
+                "verb": "create",
+                "changes": changes,
+            }
+
+    generated = rows()
+    assert made == []
+    ids = bulk.insert(AuditEvent, generated, count=2)
+    assert made == [0, 1]
     events = AuditEvent.objects.in_bulk(ids)
     assert events[ids[0]].changes == {"名称": [None, "甲"]} and events[ids[1]].changes == {"x": [1, 2]}
     assert events[ids[0]].at is not None and events[ids[1]].actor_id is None
 
 
-def test_prepared_rows_refuse_another_table_shape():
-    prepared = bulk.Rows(connection.vendor, ["nonexistent"], [("x",)])
-    with pytest.raises(ValueError, match="another version"):
-        bulk.insert(AuditEvent, prepared)
+def test_a_generator_with_fewer_rows_than_its_count_writes_nothing(users):
+    rows = ({"actor": None, "actor_name": "a", "verb": "create"} for _ in range(2))
+    before = AuditEvent.objects.count()
+    with pytest.raises(ValueError), transaction.atomic():
+        bulk.insert(AuditEvent, rows, count=3)
+    assert AuditEvent.objects.count() == before
 
 
 def test_empty_insert_runs_no_query(django_assert_num_queries):
