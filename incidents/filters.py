@@ -62,7 +62,9 @@ class IncidentFilterSet(FilterSet):
         chosen = {name: self.data.get(name) for name in ("region", "industry")} if self.data else {}
         region_label = form.fields["region"].label_from_instance
         regions = self.scope_regions
-        self._offer(form, "region", regions.exclude(level="town").order_by("path"), chosen.get("region"), region_label)
+        within = getattr(self.user_region, "pk", None)  # the regions offered: the user's subtree, or all
+        offered = regions.exclude(level="town").order_by("path")
+        self._offer(form, "region", offered, chosen.get("region"), region_label, scope=within)
         industries = Industry.objects.filter(level__in=["section", "division"]).order_by("path")
         self._offer(form, "industry", industries, chosen.get("industry"), lambda i: f"{i.code} {i.name}")
         if "disease" in form.fields:
@@ -74,10 +76,11 @@ class IncidentFilterSet(FilterSet):
                 form, "accident_type", types, self.data.get("accident_type") if self.data else None, _type_label
             )
 
-    def _offer(self, form, name, offered, chosen, label):
+    def _offer(self, form, name, offered, chosen, label, scope=None):
         """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope).
         The choices are read when the form is rendered (not for the API, which renders no form), and come from
-        the cache until a table they read changes."""
+        the cache until a table they read changes. ``offered`` is the same for every user of one ``scope``: the
+        cache knows it by that and the drop-down's name, without compiling its query."""
         field = form.fields[name]
         field.label_from_instance = label
         empty = str(field.empty_label or "---------")
@@ -90,7 +93,9 @@ class IncidentFilterSet(FilterSet):
             return prepared_choices([("", empty)] + [(i.pk, label(i)) for i in items])
 
         field.widget.choices = CachedChoices(
-            lambda: cached(offered, read, kind=f"prepared-choices:{name}:{chosen}:{get_language()}")
+            lambda: cached(
+                offered, read, kind=f"prepared-choices:{name}:{chosen}:{get_language()}", key=("offered", scope)
+            )
         )
 
     def in_industry_group(self, queryset, name, value):

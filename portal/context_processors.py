@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from portal.counts import cached
+from portal.notifications.services import unread_count
 
 
 def shell(request):
@@ -136,8 +136,7 @@ def _shell_nav_html(request) -> str:
         if children:  # a menu is active when the page is one of its entries' (or below it)
             item = {**item, "active": any(path.startswith(child["url"]) for child in children)}
         nav.append(item)
-    badge = user.notifications.filter(read_at__isnull=True)
-    return nav_html(nav, path, cached(badge, badge.count))
+    return nav_html(nav, path, unread_count(user))
 
 
 def nav_html(nav, path: str, unread: int) -> str:

@@ -10,6 +10,10 @@ again; ``COUNT_CACHE_SECONDS`` bounds what nothing reports (another program writ
 A write renews the generation at once (the writer's own next request sees it) and again when its transaction
 commits (a request that counted between the write and the commit, without seeing it, cached under the first
 renewal: the second leaves that entry behind). Off (no caching, no touching) when ``COUNT_CACHE_SECONDS`` is 0.
+
+A request reads the generations once: its first look-up reads those of every table this process has met, and the
+request's later look-ups use them (a page's list, drop-downs and badge cost one round trip, not one each). What the
+request writes itself renews its copy too; another process's write during the request shows from the next one.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
+from django.core.signals import request_finished, request_started
 from django.db import models, transaction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
@@ -29,9 +35,43 @@ from django.dispatch import receiver
 _PREFIX = "portal:table-generation:"
 
 
+# The generations read during the current request (None outside a request: every look-up reads its own).
+_request_generations: ContextVar[dict | None] = ContextVar("portal_request_generations", default=None)
+_KNOWN: set[str] = set()  # generation keys this process has read
+
+
+@receiver(request_started)
+def _request_started(**kwargs) -> None:
+    _request_generations.set({})
+
+
+@receiver(request_finished)
+def _request_finished(**kwargs) -> None:
+    _request_generations.set(None)
+
+
 def _stamp(tables) -> None:
     now = time.time_ns()
-    cache.set_many({_PREFIX + t: now for t in tables}, timeout=None)
+    stamps = {_PREFIX + t: now for t in tables}
+    cache.set_many(stamps, timeout=None)
+    seen = _request_generations.get()
+    if seen is not None:
+        seen.update(stamps)
+
+
+def _read(entry: str | None, names: list[str]) -> tuple[object, tuple]:
+    """(what the cache holds under ``entry``, or None; the generations under ``names``) in at most one round trip,
+    none if ``entry`` is None and the request has read the generations already."""
+    seen = _request_generations.get()
+    if seen is None:
+        found = cache.get_many([entry, *names] if entry else names)
+        return found.get(entry), tuple(found.get(name) for name in names)
+    _KNOWN.update(names)
+    wanted = [name for name in _KNOWN if name not in seen]
+    found = cache.get_many([entry, *wanted] if entry else wanted) if (entry or wanted) else {}
+    for name in wanted:
+        seen[name] = found.get(name)
+    return found.get(entry), tuple(seen[name] for name in names)
 
 
 def touch(*tables_or_models) -> None:
@@ -51,18 +91,23 @@ def _tables(queryset: models.QuerySet) -> list[str]:
     return sorted(tables)
 
 
-def cached(queryset: models.QuerySet, compute: Callable[[], object], *, kind: str = "count", local: bool = True):
+def cached(
+    queryset: models.QuerySet, compute: Callable[[], object], *, kind: str = "count", local: bool = True, key=None
+):
     """``compute()`` — what is read from ``queryset`` in some way: a capped count, an estimate, the choices of a
     drop-down — from the cache when no table the queryset reads has been written to since. ``kind`` tells apart
     different things read from one query (and what else they depend on: a language, a chosen value). ``local``:
-    see ``cached_result`` (the results here are numbers and choices nobody changes)."""
+    see ``cached_result`` (the results here are numbers and choices nobody changes). ``key``: what the queryset
+    depends on, for a queryset wholly described by it (a drop-down's: the user's region), instead of its SQL, which
+    costs a compilation of the query."""
     if getattr(settings, "COUNT_CACHE_SECONDS", 0) <= 0:
         return compute()
-    try:
-        sql, params = queryset.order_by().query.sql_with_params()
-    except EmptyResultSet:
-        return 0
-    return cached_result((queryset.db, kind, sql, params), _tables(queryset), compute, local=local)
+    if key is None:
+        try:
+            key = queryset.order_by().query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+    return cached_result((queryset.db, queryset.model._meta.label, kind, key), _tables(queryset), compute, local=local)
 
 
 # Results this process read from the shared cache, with the generations they hold: entry → (generations, value,
@@ -89,19 +134,22 @@ def cached_result(key, tables, compute: Callable[[], object], *, local: bool = F
     names = [_PREFIX + t for t in tables]
     kept = _LOCAL.get(entry) if local else None
     if kept is not None and kept[2] > time.monotonic():
-        found = cache.get_many(names)
-        generations = tuple(found.get(name) for name in names)
+        _nothing, generations = _read(None, names)
         if kept[0] == generations:
             return kept[1]
-    found = cache.get_many([entry, *names])
-    unknown = [name for name in names if found.get(name) is None]
+    stored, generations = _read(entry, names)
+    unknown = [name for name, generation in zip(names, generations, strict=True) if generation is None]
     if unknown:  # never written since the cache started: give it a generation, so that one changes if it is lost
         now = time.time_ns()
         for name in unknown:
             cache.add(name, now, timeout=None)
-        found.update(cache.get_many(unknown))
-    generations = tuple(found.get(name) for name in names)
-    stored = found.get(entry)
+        found = cache.get_many(unknown)
+        seen = _request_generations.get()
+        if seen is not None:
+            seen.update(found)
+        generations = tuple(
+            found.get(name) if name in unknown else g for name, g in zip(names, generations, strict=True)
+        )
     if stored is not None and stored[0] == generations:
         value = stored[1]
     else:

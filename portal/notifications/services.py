@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from portal.counts import cached
 from portal.jobs import enqueue
 
 from .models import Notification
@@ -48,3 +49,9 @@ def queue_emails(ids: list[int]) -> int:
 
 def mark_read(*, user, notifications) -> int:
     return notifications.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def unread_count(user) -> int:
+    """The user's unread notifications (the shell's badge, the inbox's to-do), counted again after a write to them."""
+    unread = user.notifications.filter(read_at__isnull=True)
+    return cached(unread, unread.count, kind="unread", key=user.pk)

@@ -202,3 +202,56 @@ def test_the_drop_downs_of_a_list_page_are_read_from_memory_the_second_time(clie
     assert "机械伤害" in html  # the accident-type drop-down
     entries = [key for keys in spy.keys for key in keys if key.startswith("portal:cached:")]
     assert len(entries) <= 1  # at most the session user's entry: counts and choices came from memory
+
+
+def test_a_list_page_reads_the_generations_once(client_for, users, monkeypatch, kind):
+    spy = _Spy(monkeypatch)
+    client = client_for(users["staff_a"])
+    url = CASES_URL.replace("/api/v1", "")
+    assert client.get(url).status_code == 200
+    spy.keys.clear()
+    assert client.get(url).status_code == 200  # the count, three drop-downs, the badge
+    generation_reads = [keys for keys in spy.keys if any(k.startswith(counts._PREFIX) for k in keys)]
+    assert len(generation_reads) == 1, spy.keys
+
+
+def test_within_a_request_its_own_write_is_seen_and_the_next_request_sees_another_process(monkeypatch, db):
+    from django.core.signals import request_finished, request_started
+
+    computed = []
+    compute = lambda: computed.append(1) or len(computed)  # noqa: E731
+    request_started.send(sender=None)
+    try:
+        assert counts.cached_result("k", ["reference_region"], compute, local=True) == 1
+        counts.cache.set(counts._PREFIX + "reference_region", 1, timeout=None)  # another process writes
+        assert counts.cached_result("k", ["reference_region"], compute, local=True) == 1  # this request: as it read
+        counts.touch("reference_region")  # this request writes
+        assert counts.cached_result("k", ["reference_region"], compute, local=True) == 2
+    finally:
+        request_finished.send(sender=None)
+    counts.cache.set(counts._PREFIX + "reference_region", 2, timeout=None)  # another process, between requests
+    request_started.send(sender=None)
+    try:
+        assert counts.cached_result("k", ["reference_region"], compute, local=True) == 3
+    finally:
+        request_finished.send(sender=None)
+
+
+def test_choices_cached_by_key_are_kept_apart_by_it(db):
+    from portal.reference.models import Region
+
+    regions = Region.objects.all()
+    first = counts.cached(regions, lambda: "一", kind="choices", key=("offered", 1))
+    other = counts.cached(regions, lambda: "二", kind="choices", key=("offered", 2))
+    again = counts.cached(regions, lambda: "三", kind="choices", key=("offered", 1))
+    assert (first, other, again) == ("一", "二", "一")
+
+
+def test_users_of_two_counties_are_offered_their_own_regions(client_for, users, regions, kind):
+    def offered(user):
+        html = client_for(user).get(CASES_URL.replace("/api/v1", "")).content.decode()
+        select = re.search(r'<select name="region".*?</select>', html, re.S).group(0)
+        return re.findall(r"<option value=\"\d+\"[^>]*>([^<]*)</option>", select)
+
+    assert offered(users["staff_a"]) == [regions["a"].name]  # (towns are not offered)
+    assert offered(users["staff_b"]) == [regions["b"].name]
