@@ -6,9 +6,9 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from portal.links import DetailUrlMixin
 from portal.locks import DataKind, Facet
 from portal.permissions import ScopedQuerySet
 from portal.reference.models import (
@@ -50,8 +50,10 @@ class EnterpriseQuerySet(ScopedQuerySet):
         return self.filter(industry_flag_q(kind, region, field="industry__code"))
 
 
-class Enterprise(models.Model):
+class Enterprise(DetailUrlMixin, models.Model):
     """An employer (用人单位), identified by its unified social credit code (GB 32100)."""
+
+    detail_url_name = "enterprises:enterprise_detail"
 
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code]
@@ -106,9 +108,6 @@ class Enterprise(models.Model):
             super().save(*args, **kwargs)
             if moved:  # its records now count under another province, city, county or industry
                 sync_tiers([self.pk])
-
-    def get_absolute_url(self):
-        return reverse("enterprises:enterprise_detail", args=[self.pk])
 
     def clean(self):
         super().clean()
@@ -355,10 +354,12 @@ class ProjectSector(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class ConstructionProject(EnterpriseRecord):
+class ConstructionProject(DetailUrlMixin, EnterpriseRecord):
     """A construction project and its per-project work-injury insurance (建筑业按项目参加工伤保险), recorded by 住建 or
     交通运输: the general contractor, the site, the start date and, once insured, the policy's date, workers and
     premium. The quarterly exchange reports the share of the quarter's new projects that are insured."""
+
+    detail_url_name = "enterprises:constructionproject_detail"
 
     enterprise = models.ForeignKey(
         Enterprise,
@@ -409,9 +410,6 @@ class ConstructionProject(EnterpriseRecord):
 
     def __str__(self):
         return self.name
-
-    def get_absolute_url(self):
-        return reverse("enterprises:constructionproject_detail", args=[self.pk])
 
     @property
     def is_insured(self) -> bool:

@@ -4,12 +4,12 @@ safety accidents. Personal data (ID numbers) is encrypted at rest and masked on 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from enterprises.models import TieredRecord, tier_indexes
 from portal.crypto import EncryptedTextField, blind_index, mask_id_number, mask_name
+from portal.links import DetailUrlMixin
 from portal.locks import DataKind, Facet
 from portal.permissions import ScopedQuerySet
 from portal.reference.models import (
@@ -106,8 +106,10 @@ class WorkerCase(TieredRecord):
         return mask_id_number(self.worker_id_number)
 
 
-class InjuryCase(WorkerCase):
+class InjuryCase(DetailUrlMixin, WorkerCase):
     """A work-injury case (工伤): who was hurt, where, how, how badly, and its recognition and payout."""
+
+    detail_url_name = "incidents:injurycase_detail"
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="injury_cases"
@@ -159,9 +161,6 @@ class InjuryCase(WorkerCase):
     def __str__(self):
         return f"{timezone.localtime(self.occurred_at):%Y-%m-%d} {self.enterprise} {mask_name(self.worker_name)}"
 
-    def get_absolute_url(self):
-        return reverse("incidents:injurycase_detail", args=[self.pk])
-
     def clean(self):
         errors = {}
         try:
@@ -195,9 +194,11 @@ def injury_case_errors(*, occurred_at, accident_type, hire_date, recognized_on, 
     return errors
 
 
-class OccupationalDiseaseCase(WorkerCase):
+class OccupationalDiseaseCase(DetailUrlMixin, WorkerCase):
     """A new occupational-disease diagnosis (职业病, recorded by 卫健): the disease from the catalogue in force on
     the diagnosis date, the hazard and the years of exposure. The diagnosis text is encrypted like the ID."""
+
+    detail_url_name = "incidents:occupationaldiseasecase_detail"
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise", verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="disease_cases"
@@ -235,9 +236,6 @@ class OccupationalDiseaseCase(WorkerCase):
 
     def __str__(self):
         return f"{self.diagnosed_on:%Y-%m-%d} {self.enterprise} {mask_name(self.worker_name)}"
-
-    def get_absolute_url(self):
-        return reverse("incidents:occupationaldiseasecase_detail", args=[self.pk])
 
     def clean(self):
         errors = {}
@@ -280,9 +278,11 @@ def disease_case_errors(*, diagnosed_on, disease, exposure_start) -> dict:
     return errors
 
 
-class SafetyAccident(TieredRecord):
+class SafetyAccident(DetailUrlMixin, TieredRecord):
     """A production-safety accident (生产安全事故, recorded by 应急): casualties, direct loss, the 493号令 grade
     computed from them, and the work-injury cases it caused."""
+
+    detail_url_name = "incidents:safetyaccident_detail"
 
     occurred_at = models.DateTimeField(_("time of the accident"), db_index=True)
     enterprise = models.ForeignKey(
@@ -320,9 +320,6 @@ class SafetyAccident(TieredRecord):
     def save(self, *args, **kwargs):
         self.grade = accident_grade(self.deaths, self.serious_injuries, self.direct_loss)
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("incidents:safetyaccident_detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -35,6 +35,8 @@ from django.utils.timezone import template_localtime
 from django_tables2 import Column, DateColumn, DateTimeColumn, Table
 from django_tables2.utils import AttributeDict
 
+from portal.links import DetailUrls
+
 _inspect = tables_utils.signature
 _known: dict = {}
 
@@ -177,6 +179,7 @@ def _cell_renderer(table, column):
             return None
     if field is not None and not field.concrete:
         return None
+    urls = DetailUrls()
     display = f"get_{name}_display" if field is not None and field.choices else None
     labels = _choice_labels(model, field) if display is not None else None
     empty, default = column.column.empty_values, column.default
@@ -211,7 +214,7 @@ def _cell_renderer(table, column):
             target = target if hasattr(target, "get_absolute_url") else record
             if not hasattr(target, "get_absolute_url"):
                 return _NOT_FAST
-            url = target.get_absolute_url()
+            url = urls(target)
             if url is not None:
                 value = format_html('<a href="{}">{}</a>', url, value)
         return value
