@@ -37,14 +37,15 @@ def _unmask_grants(request) -> dict:
 class IncidentListView(generic.ScopedListView):
     related = ("enterprise",)  # what the table shows of other tables
     export_related: tuple[str, ...] = ()  # and what the export adds
-    # Encrypted columns the table does not show: not read, not decrypted, for the 25 rows of a page.
-    unshown_secrets: tuple[str, ...] = ()
+    # The columns the table reads (its cells, their links and the keys of its sort orders): a page reads no others,
+    # so the encrypted ID number and diagnosis are neither read nor decrypted for its rows.
+    shown: tuple[str, ...] = ()
 
     def get_queryset(self):
         return super().get_queryset().select_related(*self.related)
 
     def get_table_data(self):
-        return super().get_table_data().defer(*self.unshown_secrets)
+        return super().get_table_data().only("id", *self.shown)
 
     def export_queryset(self):
         return super().export_queryset().select_related(*self.export_related)
@@ -132,7 +133,10 @@ class InjuryCaseListView(IncidentListView):
     filterset_class = InjuryCaseFilterSet
     related = ("enterprise", "accident_type")
     export_related = ("enterprise__region", "enterprise__industry")
-    unshown_secrets = ("worker_id_number",)
+    shown = (
+        *("occurred_at", "post", "severity", "worker_name", "recognized_on"),
+        *("enterprise__name", "accident_type__code", "accident_type__name"),
+    )
     export_columns = [
         Column(_("time of the accident"), lambda c: c.occurred_at),
         *_ENTERPRISE_COLUMNS,
@@ -183,7 +187,10 @@ class OccupationalDiseaseCaseListView(IncidentListView):
     filterset_class = OccupationalDiseaseCaseFilterSet
     related = ("enterprise", "disease")
     export_related = ("enterprise__region", "enterprise__industry")
-    unshown_secrets = ("worker_id_number", "diagnosis")
+    shown = (
+        *("diagnosed_on", "hazard_factor", "exposure_years", "worker_name"),
+        *("enterprise__name", "disease__code", "disease__name"),
+    )
     export_columns = [
         Column(_("diagnosis date"), lambda c: c.diagnosed_on),
         *_ENTERPRISE_COLUMNS,
@@ -230,6 +237,10 @@ class SafetyAccidentListView(IncidentListView):
     filterset_class = SafetyAccidentFilterSet
     related = ("enterprise", "accident_type")
     export_related = ("enterprise__region", "enterprise__industry")
+    shown = (
+        *("occurred_at", "grade", "deaths", "serious_injuries", "direct_loss"),
+        *("enterprise__name", "accident_type__code", "accident_type__name"),
+    )
     export_columns = [
         Column(_("time of the accident"), lambda a: a.occurred_at),
         *_ENTERPRISE_COLUMNS,

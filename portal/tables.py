@@ -88,16 +88,21 @@ def render_rows(table, context) -> str:
     columns = list(table.columns)
     cells = [_cell_renderer(table, column) for column in columns]
     tds = [_static_td_attrs(table, column) for column in columns]
-    row_attrs = None if _has_callable(table.row_attrs) else dict(table.row_attrs)
-    out = []
-    for row in table.paginated_rows:
-        if row_attrs is None:
-            attrs = row.attrs.as_html()
-        else:
-            parity = row.get_even_odd_css_class()
-            attrs = AttributeDict(
+    static_row_attrs = None  # even and odd rows' attributes, when they are the same for every record
+    if not _has_callable(table.row_attrs):
+        row_attrs = dict(table.row_attrs)
+        static_row_attrs = {
+            parity: AttributeDict(
                 {**row_attrs, "class": f"{row_attrs['class']} {parity}" if row_attrs.get("class") else parity}
             ).as_html()
+            for parity in ("even", "odd")
+        }
+    out = []
+    for row in table.paginated_rows:
+        if static_row_attrs is None:
+            attrs = row.attrs.as_html()
+        else:
+            attrs = static_row_attrs[row.get_even_odd_css_class()]
         out.append(f"<tr {attrs}>")
         record = row.record
         for column, cell, td in zip(columns, cells, tds, strict=True):

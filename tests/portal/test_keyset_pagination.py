@@ -478,3 +478,56 @@ def test_injury_case_admin_changelist_runs_no_unlimited_count(client_for, users,
     assert counts and not uncapped_counts(ctx.captured_queries, "incidents_injurycase")
     assert response.context["cl"].result_count == 30
     assert response.context["cl"].full_result_count is None
+
+
+@pytest.mark.parametrize(
+    "list_name",
+    ["incidents:injurycase_list", "incidents:occupationaldiseasecase_list", "incidents:safetyaccident_list"],
+)
+def test_every_sort_of_an_incident_list_reads_each_row_once(client_for, users, cases, enterprise_a, kind, list_name):
+    """The page reads only the columns its table shows (the view's ``shown``): a cell, a link or a sort key that
+    needed another would load it row by row, one query each."""
+    from decimal import Decimal
+
+    from incidents.models import OccupationalDiseaseCase, SafetyAccident
+    from tests.factories import SilicosisFactory
+
+    silicosis = SilicosisFactory()
+    for n in range(30):  # more than a page of each kind
+        OccupationalDiseaseCase.objects.create(
+            enterprise=enterprise_a,
+            owner_agency=enterprise_a.owner_agency,
+            worker_name="孙七",
+            worker_id_number=WORKER_ID,
+            disease=silicosis,
+            hazard_factor="矽尘",
+            exposure_years=Decimal(n % 7 + 1),
+            diagnosed_on=datetime.date(2024, 1 + n % 12, 1 + n % 28),
+        )
+        SafetyAccident.objects.create(
+            enterprise=enterprise_a,
+            owner_agency=enterprise_a.owner_agency,
+            occurred_at=timezone.now() - datetime.timedelta(days=n),
+            accident_type=kind,
+            deaths=n % 2,
+            serious_injuries=n % 3,
+            direct_loss=Decimal(n * 1000),
+        )
+    client = client_for(users["staff_a"])
+    url = reverse(list_name)
+    table = client.get(url).context["table"]
+    sorts = [column.name for column in table.columns if column.orderable]
+    assert sorts
+    for sort in sorts + [f"-{name}" for name in sorts]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, {"sort": sort})
+        assert response.status_code == 200
+        page = response.context["table"].page
+        assert len(page.object_list) == 25, sort
+        model_table = response.context["table"]._meta.model._meta.db_table
+        assert len(list_queries(ctx.captured_queries, model_table)) <= counting_queries() + 1, sort
+        cursor = page.next_cursor
+        if cursor:
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url, {"sort": sort, "cursor": cursor}).status_code == 200
+            assert len(list_queries(ctx.captured_queries, model_table)) == 1, sort
