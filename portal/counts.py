@@ -67,7 +67,7 @@ def _read(entry: str | None, names: list[str]) -> tuple[object, tuple]:
         found = cache.get_many([entry, *names] if entry else names)
         return found.get(entry), tuple(found.get(name) for name in names)
     _KNOWN.update(names)
-    wanted = [name for name in _KNOWN if name not in seen]
+    wanted = list(_KNOWN.difference(seen))  # (one C call: other threads add to _KNOWN meanwhile)
     found = cache.get_many([entry, *wanted] if entry else wanted) if (entry or wanted) else {}
     for name in wanted:
         seen[name] = found.get(name)
