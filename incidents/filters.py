@@ -80,7 +80,7 @@ class IncidentFilterSet(FilterSet):
         """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope).
         The choices are read when the form is rendered (not for the API, which renders no form), and come from
         the cache until a table they read changes. ``offered`` is the same for every user of one ``scope``: the
-        cache knows it by that and the drop-down's name, without compiling its query."""
+        cache knows it by that, the filter set and the drop-down's name, without compiling its query."""
         field = form.fields[name]
         field.label_from_instance = label
         empty = str(field.empty_label or "---------")
@@ -94,7 +94,10 @@ class IncidentFilterSet(FilterSet):
 
         field.widget.choices = CachedChoices(
             lambda: cached(
-                offered, read, kind=f"prepared-choices:{name}:{chosen}:{get_language()}", key=("offered", scope)
+                offered,
+                read,
+                kind=f"prepared-choices:{name}:{chosen}:{get_language()}",
+                key=(type(self).__qualname__, scope),
             )
         )
 

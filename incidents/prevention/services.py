@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -283,10 +284,18 @@ def rolling_window(today: datetime.date) -> Window:
 
 
 def run_screening(
-    *, actor, region: Region, kind: str, window: Window, agency: Agency | None = None, rule: ScreeningRule | None = None
+    *,
+    actor,
+    region: Region,
+    kind: str,
+    window: Window,
+    agency: Agency | None = None,
+    rule: ScreeningRule | None = None,
+    shared: str | None = None,
 ) -> ScreeningRun:
     """Class every enterprise of ``region`` with a case in ``window``: one INSERT … SELECT of the results and one
-    of the high-incident posts. Running the same screening again returns the existing run unchanged."""
+    of the high-incident posts. Running the same screening again returns the existing run unchanged. ``shared``:
+    the table of counts ``run_screenings`` made for several regions at once, read instead of the cases."""
     agency = agency or getattr(actor, "agency", None)
     if actor is not None:
         _require(actor, "prevention.add_screeningrun")
@@ -308,7 +317,7 @@ def run_screening(
         )
         if not created:
             return run
-        _insert_results(run, window)
+        _insert_results(run, window, shared)
         totals = {
             row["category"]: row["n"]
             for row in ScreeningResult.objects.filter(run=run).order_by().values("category").annotate(n=Count("id"))
@@ -334,12 +343,77 @@ def run_screening(
 
 
 PER_POST_TABLE = "prevention_screening_posts"
+SHARED_POST_TABLE = "prevention_screening_posts_shared"
 
 
-def _insert_results(run: ScreeningRun, window: Window) -> None:
-    """One pass over the cases into a temporary table of counts per enterprise and post; the results (classed in
-    SQL) and the multi-incident enterprises' posts are both inserted from it."""
-    per_post_sql, per_post_params = selectors.post_counts(run.region, window).query.sql_with_params()
+@dataclass(frozen=True)
+class ScreeningJob:
+    region: Region
+    rule: ScreeningRule
+    agency: Agency
+
+
+def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> list[ScreeningRun]:
+    """The screenings of several regions over one window, as ``run_screening`` makes each (the yearly job: every
+    region whose rule names the day). A case carries its province, city and county as columns, so the regions at
+    those levels share one pass over the window's cases: a temporary table of counts per tier, enterprise and post,
+    which each of them reads its own rows of. Read once for all 31 provinces, the year's cases are no longer read
+    31 times. A region below a county makes its own pass."""
+    tiers = InjuryCase.scope_tiers
+    sharing = [job for job in jobs if job.region.depth < len(tiers)]
+    if len(sharing) < 2:
+        return [_run_job(job, kind, window) for job in jobs]
+    in_tiers = defaultdict(list)
+    for job in sharing:
+        in_tiers[tiers[job.region.depth]].append(job.region.pk)
+    start, end = window.bounds
+    within = Q()
+    for tier, ids in in_tiers.items():
+        within |= Q(**{f"{tier}_id__in": ids})
+    counts_sql, counts_params = (
+        InjuryCase.objects.filter(within, occurred_at__gte=start, occurred_at__lt=end)
+        .order_by()
+        .values(*(f"{tier}_id" for tier in tiers), "enterprise_id", "post")
+        .annotate(
+            n=Count("id"),
+            s=Count("id", filter=Q(severity=Severity.SERIOUS)),
+            f=Count("id", filter=Q(severity=Severity.FATAL)),
+        )
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SHARED_POST_TABLE}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {SHARED_POST_TABLE} AS {counts_sql}", counts_params)
+        for tier in in_tiers:  # each region reads its own rows
+            cursor.execute(f"CREATE INDEX {SHARED_POST_TABLE}_{tier} ON {SHARED_POST_TABLE} ({tier}_id)")
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {SHARED_POST_TABLE}")
+    try:
+        return [_run_job(job, kind, window, SHARED_POST_TABLE if job in sharing else None) for job in jobs]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {SHARED_POST_TABLE}")
+
+
+def _run_job(job: ScreeningJob, kind: str, window: Window, shared: str | None = None) -> ScreeningRun:
+    return run_screening(
+        actor=None, region=job.region, kind=kind, window=window, agency=job.agency, rule=job.rule, shared=shared
+    )
+
+
+def _insert_results(run: ScreeningRun, window: Window, shared: str | None = None) -> None:
+    """One pass over the cases (or the rows of the run's region in ``shared``) into a temporary table of counts per
+    enterprise and post; the results (classed in SQL) and the multi-incident enterprises' posts are both inserted
+    from it."""
+    if shared is None:
+        per_post_sql, per_post_params = selectors.post_counts(run.region, window).query.sql_with_params()
+    else:
+        tier = InjuryCase.scope_tiers[run.region.depth]
+        per_post_sql = (  # fixed names; the region's id is a parameter
+            f"SELECT enterprise_id, post, SUM(n) AS n, SUM(s) AS s, SUM(f) AS f FROM {shared} "  # noqa: S608
+            f"WHERE {tier}_id = %s GROUP BY enterprise_id, post"
+        )
+        per_post_params = [run.region.pk]
     result = ScreeningResult._meta.db_table
     multi = "(x.by_count OR x.by_rate OR x.by_severity)"
     with connection.cursor() as cursor:
@@ -1496,17 +1570,11 @@ def annual_screenings(*, today: datetime.date | None = None) -> list[int]:
     day), run by its owning agency, notices issued at once. Idempotent: the run and its notices are unique."""
     today = today or _today()
     runs = []
-    for rule in ScreeningRule.objects.filter(
+    rules = ScreeningRule.objects.filter(
         state=ScreeningRule.State.PUBLISHED, annual_month=today.month, annual_day=today.day
-    ).select_related("region", "owner_agency"):
-        run = run_screening(
-            actor=None,
-            region=rule.region,
-            kind=ScreeningRun.Kind.ANNUAL,
-            window=annual_window(today.year - 1),
-            agency=rule.owner_agency,
-            rule=rule,
-        )
+    ).select_related("region", "owner_agency")
+    jobs = [ScreeningJob(rule.region, rule, rule.owner_agency) for rule in rules]
+    for run in run_screenings(jobs=jobs, kind=ScreeningRun.Kind.ANNUAL, window=annual_window(today.year - 1)):
         issue_notices(actor=None, run=run, issued_on=today)
         runs.append(run.pk)
     return runs

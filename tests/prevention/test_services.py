@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from incidents import services as incident_services
 from incidents.prevention import services, tasks
@@ -739,3 +739,53 @@ def test_an_enterprise_under_supervision_still_sees_and_is_reminded_of_the_repor
     report = services.save_report(actor=loop["officer"], notice=notice, data=complete(notice))
     services.submit_report(actor=loop["officer"], report=report)
     assert not [t for t in prevention_todos(users["officer_a"]) if t.url == notice.get_absolute_url()]
+
+
+def test_several_regions_screened_together_read_the_cases_once_and_get_what_each_alone_gets(
+    loop, regions, enterprise_a, enterprise_b, agency_a, agency_b
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for d in range(3):
+        make_case(enterprise_a, agency_a, datetime.date(2025, 4, 1 + d), post="冲压工" if d else "装配工")
+    make_case(enterprise_b, agency_b, datetime.date(2025, 6, 1), severity="serious", post="焊工")
+    make_case(enterprise_b, agency_b, datetime.date(2025, 6, 2), post="焊工")
+    make_case(enterprise_b, agency_b, datetime.date(2024, 6, 2), post="焊工")  # outside the window
+    insure(enterprise_a, agency_a, 2025, 1000)  # 3 ‰: under the rate threshold
+    rules = {"a": loop["rule"]}
+    for key, min_cases in (("zhejiang", 2), ("jinhua", 4), ("b", 3), ("a_town", 2)):
+        rules[key] = ScreeningRule.objects.create(
+            region=regions[key], version=1, state=ScreeningRule.State.PUBLISHED, owner_agency=agency_a,
+            min_cases=min_cases, note="测试", created_by=loop["staff"],
+        )  # fmt: skip
+    jobs = [services.ScreeningJob(regions[key], rule, agency_a) for key, rule in rules.items()]
+
+    def outcome(runs):
+        return {
+            run.region.code: (
+                sorted(run.results.values_list("enterprise", "category", "cases", "serious", "insured", "by_count")),
+                sorted(ScreeningPost.objects.filter(run=run).values_list("enterprise", "post", "cases")),
+                (run.multi_incident, run.general, run.city_cases),
+            )
+            for run in runs
+        }
+
+    with CaptureQueriesContext(connection) as ctx:
+        together = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
+    passes = [q["sql"] for q in ctx.captured_queries if "CREATE TEMPORARY TABLE" in q["sql"]]
+    assert sum("incidents_injurycase" in sql for sql in passes) == 2  # the four tiered regions', the town's own
+    alone = [services._run_job(job, "rolling", Y2025) for job in jobs]
+    assert outcome(together) == outcome(alone)
+    assert outcome(together)[regions["zhejiang"].code][0] == [
+        (enterprise_a.pk, "multi", 3, 0, 1000, True),
+        (enterprise_b.pk, "multi", 2, 1, 0, True),
+    ]
+    assert outcome(together)[regions["jinhua"].code][0] == [
+        (enterprise_a.pk, "general", 3, 0, 1000, False),
+        (enterprise_b.pk, "multi", 2, 1, 0, False),  # by its serious case
+    ]
+    with connection.cursor() as cursor:  # the shared table is gone
+        with pytest.raises(DatabaseError), transaction.atomic():
+            cursor.execute(f"SELECT 1 FROM {services.SHARED_POST_TABLE}")  # noqa: S608 - a constant
+    assert [r.pk for r in services.run_screenings(jobs=jobs, kind="annual", window=Y2025)] == [r.pk for r in together]
