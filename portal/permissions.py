@@ -230,6 +230,13 @@ AGENCY_ROLE_NAMES = {"agency_staff", "agency_admin", "secretariat"}
 ADMIN_DUTY_NAMES = {"system_admin", "security_admin", "auditor"}
 
 
+def scope_tier(model, region) -> str | None:
+    """The column of ``model`` that holds ``region``'s level (province, city or county: ``scope_tiers``), or None
+    when the model has none for it (rows are then found by the region path)."""
+    tiers = getattr(model, "scope_tiers", ())
+    return tiers[region.depth] if region.depth < len(tiers) else None
+
+
 class ScopedQuerySet(models.QuerySet):
     """QuerySet with ``visible_to(user)`` and ``editable_by(user)`` driven by the model's scope declaration."""
 
@@ -256,9 +263,9 @@ class ScopedQuerySet(models.QuerySet):
     def in_region(self, region):
         """Rows within ``region``'s subtree. Models that carry their tiers as columns (``scope_tiers``: province,
         city, county) are filtered on the one column of the region's depth; others by the region path."""
-        tiers = getattr(self.model, "scope_tiers", ())
-        if region.depth < len(tiers):
-            return self.filter(**{f"{tiers[region.depth]}_id": region.pk})
+        tier = scope_tier(self.model, region)
+        if tier is not None:
+            return self.filter(**{f"{tier}_id": region.pk})
         return self.filter(**{f"{self.model.scope_region}__path__startswith": region.path})
 
     def editable_by(self, user):

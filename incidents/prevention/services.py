@@ -26,6 +26,7 @@ from portal import audit, uploads
 from portal.accounts.models import Agency, User
 from portal.notifications.models import Notification
 from portal.notifications.services import notify_many
+from portal.permissions import scope_tier
 from portal.reference.models import SCOPE_TIERS, CalendarNotSeeded, Region, add_months, add_months_deadline
 
 from . import selectors
@@ -359,13 +360,12 @@ def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> li
     those levels share one pass over the window's cases: a temporary table of counts per tier, enterprise and post,
     which each of them reads its own rows of. Read once for all 31 provinces, the year's cases are no longer read
     31 times. A region below a county makes its own pass."""
-    tiers = InjuryCase.scope_tiers
-    sharing = [job for job in jobs if job.region.depth < len(tiers)]
+    sharing = [job for job in jobs if scope_tier(InjuryCase, job.region) is not None]
     if len(sharing) < 2:
         return [_run_job(job, kind, window) for job in jobs]
     in_tiers = defaultdict(list)
     for job in sharing:
-        in_tiers[tiers[job.region.depth]].append(job.region.pk)
+        in_tiers[scope_tier(InjuryCase, job.region)].append(job.region.pk)
     start, end = window.bounds
     within = Q()
     for tier, ids in in_tiers.items():
@@ -373,7 +373,7 @@ def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> li
     counts_sql, counts_params = (
         InjuryCase.objects.filter(within, occurred_at__gte=start, occurred_at__lt=end)
         .order_by()
-        .values(*(f"{tier}_id" for tier in tiers), "enterprise_id", "post")
+        .values(*(f"{tier}_id" for tier in InjuryCase.scope_tiers), "enterprise_id", "post")
         .annotate(
             n=Count("id"),
             s=Count("id", filter=Q(severity=Severity.SERIOUS)),
@@ -408,7 +408,7 @@ def _insert_results(run: ScreeningRun, window: Window, shared: str | None = None
     if shared is None:
         per_post_sql, per_post_params = selectors.post_counts(run.region, window).query.sql_with_params()
     else:
-        tier = InjuryCase.scope_tiers[run.region.depth]
+        tier = scope_tier(InjuryCase, run.region)
         per_post_sql = (  # fixed names; the region's id is a parameter
             f"SELECT enterprise_id, post, SUM(n) AS n, SUM(s) AS s, SUM(f) AS f FROM {shared} "  # noqa: S608
             f"WHERE {tier}_id = %s GROUP BY enterprise_id, post"
