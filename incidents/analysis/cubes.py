@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
@@ -873,8 +873,8 @@ def _build_case_chunk(scopes: dict, year: int) -> None:
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         _rebuild_settings(cursor)
-        if connection.vendor == "postgresql" and not _temporary_tables_used(cursor):
-            cursor.execute(f"SET LOCAL temp_buffers = '{REBUILD_WORK_MEM}'")  # the chunk's rows stay in memory
+        if connection.vendor == "postgresql":
+            _keep_temporary_rows_in_memory(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {rows}")
         select, params = INJURY.joined_rows_sql(
             CASE_FAMILIES, "c.occurred_at >= %s AND c.occurred_at < %s", bounds, None, months, scopes
@@ -885,10 +885,15 @@ def _build_case_chunk(scopes: dict, year: int) -> None:
         cursor.execute(f"DROP TABLE {rows}")
 
 
-def _temporary_tables_used(cursor) -> bool:
-    """Whether this session has used temporary tables (``temp_buffers`` can only be set before)."""
-    cursor.execute("SELECT EXISTS (SELECT 1 FROM pg_class WHERE relnamespace = pg_my_temp_schema())")
-    return cursor.fetchone()[0]
+def _keep_temporary_rows_in_memory(cursor) -> None:
+    """``temp_buffers`` raised for this transaction, so that the chunk's rows stay in memory. PostgreSQL refuses a
+    new value once the session has used a temporary table (a screening's, an earlier chunk's, even dropped since),
+    and no catalogue says so: the setting is tried in a savepoint, and the session keeps its own if refused."""
+    try:
+        with transaction.atomic():
+            cursor.execute(f"SET LOCAL temp_buffers = '{REBUILD_WORK_MEM}'")
+    except DatabaseError:
+        pass
 
 
 def _case_years() -> list[int]:

@@ -188,3 +188,18 @@ def test_a_refresh_waits_for_a_rebuild_in_progress():
     assert refreshed.is_set()
     march = InjuryCase.objects.filter(occurred_at__gte=local(2024, 3, 1), occurred_at__lt=local(2024, 4, 1))
     assert Stats(Selection(datetime.date(2024, 3, 1), datetime.date(2024, 3, 1))).totals()["cases"] == march.count()
+
+
+def test_the_rebuild_runs_in_a_session_that_has_used_a_temporary_table(enterprise_a, agency_a, monkeypatch):
+    """A worker that ran a screening (temporary tables, dropped since) before the nightly rebuild, on the same
+    connection: PostgreSQL refuses another ``temp_buffers`` in that session, and the rebuild goes on with the
+    session's own. (A value this session cannot have had yet: whatever ran before in it, the change is refused.)"""
+    case(enterprise_a, agency_a, local(2024, 5, 1, 10), "minor", 3, 100)
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE used_before (n integer)")
+        cursor.execute("INSERT INTO used_before VALUES (1)")
+        cursor.execute("SELECT n FROM used_before")
+        cursor.execute("DROP TABLE used_before")
+    monkeypatch.setattr(cubes, "REBUILD_WORK_MEM", "301MB")
+    cubes.rebuild()  # in the test's transaction: its jobs run on this connection
+    assert datetime.date(2024, 5, 1) in _months()
