@@ -45,7 +45,8 @@ class IncidentListView(generic.ScopedListView):
         return super().get_queryset().select_related(*self.related)
 
     def get_table_data(self):
-        return super().get_table_data().only("id", *self.shown)
+        rows = super().get_table_data()
+        return rows.only("id", *self.shown) if self.shown else rows  # (a list without ``shown`` reads every column)
 
     def export_queryset(self):
         return super().export_queryset().select_related(*self.export_related)
