@@ -94,10 +94,10 @@ class EnterpriseImport(imports.ImportSpec):
 
     def existing(self, actor, keys, ctx):
         codes = [k[0] for k in keys]
-        found = list(Enterprise.objects.filter(credit_code__in=codes).select_related("region", "industry"))
+        found = list(Enterprise.objects.filter(credit_code__any=codes).select_related("region", "industry"))
         # Who may change them: one query for the file, not one per row.
         editable = set(
-            Enterprise.objects.editable_by(actor).filter(pk__in=[e.pk for e in found]).values_list("pk", flat=True)
+            Enterprise.objects.editable_by(actor).filter(pk__any=[e.pk for e in found]).values_list("pk", flat=True)
         )
         for enterprise in found:
             enterprise.import_editable = enterprise.pk in editable
@@ -209,10 +209,10 @@ class ConstructionProjectImport(imports.ImportSpec):
 
     def existing(self, actor, keys, ctx):
         numbers = [k[0] for k in keys]
-        found = list(ConstructionProject.objects.filter(permit_number__in=numbers).select_related("region"))
+        found = list(ConstructionProject.objects.filter(permit_number__any=numbers).select_related("region"))
         editable = set(
             ConstructionProject.objects.editable_by(actor)
-            .filter(pk__in=[p.pk for p in found])
+            .filter(pk__any=[p.pk for p in found])
             .values_list("pk", flat=True)
         )
         for project in found:

@@ -165,7 +165,7 @@ class InjuryCaseImport(imports.ImportSpec):
         if not keys:
             return {}
         found = InjuryCase.objects.filter(
-            enterprise_id__in={k[0] for k in keys}, worker_id_hash__in={k[1] for k in keys}
+            enterprise_id__in={k[0] for k in keys}, worker_id_hash__any={k[1] for k in keys}
         ).select_related("enterprise", "accident_type")
         return {(c.enterprise_id, c.worker_id_hash, c.occurred_at): c for c in found}
 
@@ -255,7 +255,7 @@ class OccupationalDiseaseCaseImport(imports.ImportSpec):
         if not keys:
             return {}
         found = OccupationalDiseaseCase.objects.filter(
-            enterprise_id__in={k[0] for k in keys}, worker_id_hash__in={k[1] for k in keys}
+            enterprise_id__in={k[0] for k in keys}, worker_id_hash__any={k[1] for k in keys}
         ).select_related("enterprise", "disease")
         return {(c.enterprise_id, c.worker_id_hash, c.diagnosed_on): c for c in found}
 

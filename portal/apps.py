@@ -9,7 +9,9 @@ class PortalConfig(AppConfig):
     def ready(self):
         from . import (
             counts,  # noqa: F401  (connects the table-generation signals)
+            lookups,
             tables,
         )
 
+        lookups.install()
         tables.install()
