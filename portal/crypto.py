@@ -10,9 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import models
 
@@ -74,13 +77,30 @@ def mask_id_number(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+# Whole files: AES-256-GCM, a random nonce per file, behind a marker. A Fernet token of a file base64-encodes it and
+# makes three passes over it (encryption, MAC, encoding): 0.35 s each way for the 25 MB of an import's checked rows,
+# against 0.02 s. Files stored as Fernet tokens are still read.
+_FILE_MARKER = b"portal-aesgcm-1:"
+
+
+@lru_cache(maxsize=4)
+def _file_cipher(key: str) -> AESGCM:
+    # A separate key for files, derived from the encryption key (never the same bytes).
+    return AESGCM(hashlib.sha256(b"portal-files:" + base64.urlsafe_b64decode(key)).digest())
+
+
 def encrypt_bytes(data: bytes) -> bytes:
-    """Whole files at rest (uploaded import sheets, checked rows): a Fernet token of the bytes."""
-    return _fernet(settings.FIELD_ENCRYPTION_KEY).encrypt(data)
+    """Whole files at rest (uploaded import sheets, checked rows), encrypted and authenticated."""
+    nonce = os.urandom(12)
+    return _FILE_MARKER + nonce + _file_cipher(settings.FIELD_ENCRYPTION_KEY).encrypt(nonce, data, None)
 
 
 def decrypt_bytes(token: bytes) -> bytes:
+    key = settings.FIELD_ENCRYPTION_KEY
     try:
-        return _fernet(settings.FIELD_ENCRYPTION_KEY).decrypt(token)
-    except InvalidToken as exc:
+        if token.startswith(_FILE_MARKER):
+            start = len(_FILE_MARKER)
+            return _file_cipher(key).decrypt(token[start : start + 12], token[start + 12 :], None)
+        return _fernet(key).decrypt(token)
+    except (InvalidTag, InvalidToken) as exc:
         raise ValueError("data cannot be decrypted with the configured FIELD_ENCRYPTION_KEY") from exc
