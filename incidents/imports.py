@@ -72,7 +72,7 @@ def _derive_personal_fields(values):
 
 def _local_day(moment):
     """The portal's local date of an aware time (the site's zone: no per-user zones are activated)."""
-    return timezone.localdate(moment, timezone.get_default_timezone())
+    return moment.astimezone(timezone.get_default_timezone()).date()
 
 
 def _case_label(day, values):
@@ -185,6 +185,7 @@ class InjuryCaseImport(imports.ImportSpec):
             recognized_on=values.get("recognized_on"),
             severity=values["severity"],
             disability_grade=values.get("disability_grade"),
+            day=_local_day(values["occurred_at"]),
         )
 
     def label(self, values):
@@ -328,7 +329,7 @@ class SafetyAccidentImport(imports.ImportSpec):
         )
 
     def row_errors(self, values):
-        return accident_errors(values["occurred_at"], values["accident_type"])
+        return accident_errors(values["occurred_at"], values["accident_type"], day=_local_day(values["occurred_at"]))
 
     def label(self, values):
         day = _local_day(values["occurred_at"])

@@ -192,9 +192,12 @@ class InjuryCase(DetailUrlMixin, WorkerCase):
             raise ValidationError(errors)
 
 
-def injury_case_errors(*, occurred_at, accident_type, hire_date, recognized_on, severity, disability_grade) -> dict:
-    """Field errors of a work-injury case's cross-field rules (the form, the API and imports share them)."""
-    occurred = timezone.localdate(occurred_at) if occurred_at else None
+def injury_case_errors(
+    *, occurred_at, accident_type, hire_date, recognized_on, severity, disability_grade, day=None
+) -> dict:
+    """Field errors of a work-injury case's cross-field rules (the form, the API and imports share them). ``day``:
+    the local date of ``occurred_at`` if the caller has it."""
+    occurred = day or (timezone.localdate(occurred_at) if occurred_at else None)
     errors = accident_errors(occurred_at, accident_type, day=occurred)
     if occurred and hire_date and hire_date > occurred:
         errors["hire_date"] = [_("The hire date must not be after the accident.")]

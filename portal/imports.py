@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.validators import MaxLengthValidator
 from django.db import models, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -257,7 +258,7 @@ def _rules(spec: ImportSpec) -> _FieldRules:
     fields = {f.name: f for f in spec.model._meta.concrete_fields}
     labels = {c.field: c.header for c in spec.columns}
     rules = _FieldRules(
-        validators={c.field: fields[c.field].validators for c in spec.columns if c.field in fields},
+        validators={c.field: _validators(fields[c.field], c.parse) for c in spec.columns if c.field in fields},
         required=[
             (f.name, labels.get(f.name, f.verbose_name))
             for f in fields.values()
@@ -283,6 +284,17 @@ def _rules(spec: ImportSpec) -> _FieldRules:
     )
     spec._field_rules = rules
     return rules
+
+
+def _validators(field: models.Field, parse) -> list:
+    """The model field's validators that the column's parser does not already enforce (a ``text`` column's length:
+    each is run on up to 100,000 rows)."""
+    limit = getattr(parse, "max_length", None)
+    return [
+        v
+        for v in field.validators
+        if not (limit is not None and isinstance(v, MaxLengthValidator) and limit <= v.limit_value)
+    ]
 
 
 def _audit_values(rules: _FieldRules, values: dict) -> dict:
@@ -684,8 +696,11 @@ def text(max_length: int) -> Callable:
         value = str(cell).strip()
         if len(value) > max_length:
             raise ValidationError(_("At most %(n)s characters.") % {"n": max_length})
+        if "\x00" in value:  # PostgreSQL stores no NUL in text: the whole import would fail when written
+            raise ValidationError(_("Remove the null character (NUL) from this cell."))
         return value
 
+    parse.max_length = max_length
     return parse
 
 

@@ -95,7 +95,10 @@ ID_MIN_BIRTH_DATE = datetime.date(1900, 1, 1)
 
 def normalize_id_number(value: str) -> str:
     """Strip blanks and upper-case the check character ``x`` → ``X``: the form to store."""
-    return re.sub(r"\s+", "", str(value or "")).upper()
+    value = str(value or "")
+    if value.isalnum():  # no blanks: most numbers (an import normalises each of up to 100,000)
+        return value.upper()
+    return re.sub(r"\s+", "", value).upper()
 
 
 def id_number_check_char(first17: str) -> str:

@@ -5,7 +5,9 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import MaxLengthValidator
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from enterprises.models import Enterprise
@@ -518,3 +520,22 @@ def test_audit_values_of_new_rows_are_written_as_the_generic_conversion_makes_th
         written = imports._created_json(rules, values)
         assert isinstance(written, bulk.JSONText)
         assert json.loads(written) == _created_the_generic_way(rules, values)
+
+
+def test_text_cells_are_checked_once_for_length_and_refuse_null_characters(users, enterprise_a, type_03):
+    """A text column's parser checks the length (so the model's own length validator is not run again) and refuses
+    a NUL character, which PostgreSQL cannot store in text."""
+    from portal import imports
+
+    spec = imports.get_spec("incidents.injurycase")
+    rules = imports._rules(spec)
+    assert not any(isinstance(v, MaxLengthValidator) for v in rules.validators["post"])
+    rows = injury_rows(enterprise_a, id_number(31), id_number(32), id_number(33))
+    rows[1][3] = "冲" * 61
+    rows[2][3] = "冲压\x00工"
+    rows[3][5] = f" {id_number(33)[:10]} {id_number(33)[10:]}"  # blanks inside the number
+    with translation.override("zh-hans"):
+        result = imports.validate(spec, users["staff_a"], rows[0], list(enumerate(rows[1:], start=2)))
+    assert [(e["row"], e["column"]) for e in result.errors] == [(2, "岗位"), (3, "岗位")]
+    assert "60" in result.errors[0]["message"] and "空字符" in result.errors[1]["message"]
+    assert [i.values["worker_id_number"] for i in result.items] == [id_number(33)]
