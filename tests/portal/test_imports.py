@@ -2,6 +2,7 @@
 changes nothing, scope and ownership rules, templates, bounded queries."""
 
 import io
+import marshal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -539,3 +540,61 @@ def test_text_cells_are_checked_once_for_length_and_refuse_null_characters(users
     assert [(e["row"], e["column"]) for e in result.errors] == [(2, "岗位"), (3, "岗位")]
     assert "60" in result.errors[0]["message"] and "空字符" in result.errors[1]["message"]
     assert [i.values["worker_id_number"] for i in result.items] == [id_number(33)]
+
+
+def test_checked_rows_are_kept_by_column_and_come_back_as_they_were(enterprise_a):
+    """The preview keeps new rows by column; what comes back is what was kept, related rows by id."""
+    import datetime as dt
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from incidents.models import Severity
+    from portal import imports
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    rows = [
+        {
+            "enterprise": enterprise_a,
+            "occurred_at": dt.datetime(2025, 3, 10, 9, 30, 15, 123456, tzinfo=shanghai),
+            "hire_date": dt.date(2019, 2, 28),
+            "fund_payout": Decimal("167967.32"),
+            "post": "冲压\t工\\",
+            "lost_workdays": 14,
+            "flag": True,
+            "severity": Severity.SERIOUS,  # a str subclass: pickled with its column
+            "naive": dt.datetime(2025, 3, 10, 9, 30),  # a naive time: pickled with its column
+            "mixed": 1,
+        },
+        {
+            "enterprise": None,
+            "occurred_at": None,
+            "hire_date": None,
+            "fund_payout": None,
+            "post": "",
+            "lost_workdays": None,
+            "flag": False,
+            "severity": Severity.MINOR,
+            "naive": None,
+            "mixed": "一",
+        },
+    ]
+    packed = imports._pack(rows, {"enterprise": "enterprise_id"})
+    assert packed[0] == "columns"
+    back = imports._unpack(marshal.loads(marshal.dumps(packed)))  # noqa: S302 - our own bytes
+    expected = [{("enterprise_id" if k == "enterprise" else k): v for k, v in row.items()} for row in rows]
+    expected[0]["enterprise_id"] = enterprise_a.pk
+    assert back == expected
+    assert back[0]["occurred_at"] == rows[0]["occurred_at"] and back[0]["occurred_at"].tzinfo is not None
+    assert type(back[0]["severity"]) is Severity and type(back[0]["fund_payout"]) is Decimal
+
+    uneven = [{"a": 1}, {"b": 2}]
+    assert imports._pack(uneven, {})[0] == "rows" and imports._unpack(imports._pack(uneven, {})) == uneven
+    empty = marshal.dumps(imports._pack([{}, {}], {}))
+    assert imports._unpack(marshal.loads(empty)) == [{}, {}]  # noqa: S302 - our own bytes
+    assert imports._unpack(imports._pack([], {})) == []
+    keys = [(enterprise_a.pk, "ab" * 32, rows[0]["occurred_at"]), (enterprise_a.pk, "cd" * 32, None)]
+    kept = marshal.dumps(imports._pack_tuples(keys))
+    assert imports._unpack_tuples(marshal.loads(kept)) == keys  # noqa: S302 - our own bytes
+    assert imports._unpack_tuples(imports._pack_tuples([(), ()])) == [(), ()]
+    with pytest.raises(ValueError):
+        imports._pack_tuples([(1,), (1, 2)])
