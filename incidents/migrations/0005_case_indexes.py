@@ -5,7 +5,6 @@ kept under its new name, not built again: a province's table holds millions of c
 import django.db.models.deletion
 from django.db import migrations, models
 
-
 HASH_INDEXES = {  # model → the Meta index's name
     "injurycase": "incidents_i_worker__16e308_idx",
     "occupationaldiseasecase": "incidents_o_worker__436181_idx",
@@ -23,11 +22,16 @@ def _hash_index(apps, schema_editor, *, forwards: bool) -> None:
             like = schema_editor._create_index_name(table, [field.column], suffix="_like")
             schema_editor.execute(f"DROP INDEX IF EXISTS {schema_editor.quote_name(like)}")
         before, after = (old, new) if forwards else (new, old)
-        schema_editor.rename_index(
-            model,
-            models.Index(fields=["worker_id_hash"], name=before),
-            models.Index(fields=["worker_id_hash"], name=after),
-        )
+        with schema_editor.connection.cursor() as cursor:
+            present = schema_editor.connection.introspection.get_constraints(cursor, table)
+        if before in present:
+            schema_editor.rename_index(
+                model,
+                models.Index(fields=["worker_id_hash"], name=before),
+                models.Index(fields=["worker_id_hash"], name=after),
+            )
+        elif after not in present:  # the index was dropped by hand: built again
+            schema_editor.add_index(model, models.Index(fields=["worker_id_hash"], name=after))
         if not forwards and postgres:
             schema_editor.execute(schema_editor._create_like_index_sql(model, field))
 
