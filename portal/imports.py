@@ -677,12 +677,21 @@ def _column_kind(values: list) -> str:
     return "pickle"
 
 
+def _ids(column: list) -> list:
+    """The related rows' keys (an attribute read each: ``.pk`` is a property and a call)."""
+    key = operator.attrgetter(next(v for v in column if v is not None)._meta.pk.attname)
+    try:
+        return list(map(key, column))
+    except AttributeError:  # some are None (``None in column`` would call each row's __eq__)
+        return [None if v is None else key(v) for v in column]
+
+
 _PACK = {
     "plain": lambda column: column,
     "date": lambda column: [None if v is None else v.toordinal() for v in column],
     "time": lambda column: [None if v is None else (v - _EPOCH) // _MICROSECOND for v in column],
     "decimal": lambda column: [None if v is None else str(v) for v in column],
-    "id": lambda column: _ids(column),
+    "id": _ids,
     "pickle": lambda column: pickle.dumps(column, protocol=pickle.HIGHEST_PROTOCOL),
 }
 _UNPACK = {
@@ -693,14 +702,6 @@ _UNPACK = {
     "id": lambda column: column,
     "pickle": lambda column: pickle.loads(column),  # noqa: S301 - authenticated, see _reuse_checked
 }
-
-
-def _ids(column: list) -> list:
-    """The related rows' keys (an attribute read each: ``.pk`` is a property and a call)."""
-    key = operator.attrgetter(next(v for v in column if v is not None)._meta.pk.attname)
-    if None in column:
-        return [None if v is None else key(v) for v in column]
-    return list(map(key, column))
 
 
 def _pack_columns(columns: list[list]) -> tuple[list, list]:
@@ -737,7 +738,7 @@ def _unpack(packed: tuple) -> list[dict]:
 
 
 def _pack_tuples(rows: list[tuple]) -> tuple:
-    """Tuples of one length (the rows' keys, their places) as (kinds, columns, count)."""
+    """Tuples of one length (the rows' keys) as (kinds, columns, count)."""
     if any(len(row) != len(rows[0]) for row in rows):
         raise ValueError("tuples of different lengths")
     return (*_pack_columns([list(column) for column in zip(*rows)]), len(rows))  # noqa: B905 - checked above
@@ -765,13 +766,13 @@ def _reuse_checked(spec: ImportSpec, actor, batch) -> Validation | None:
     try:
         # Authenticated encryption: only this installation's key can have produced what is unpickled here.
         payload = pickle.loads(crypto.decrypt_bytes(data))  # noqa: S301
-    except (ValueError, pickle.UnpicklingError, AttributeError, ImportError):
+        if payload.get("version") != _CHECKED_VERSION or payload["kind"] != spec.kind or payload["actor"] != actor.pk:
+            return None
+        # marshal's format is Python's own: kept by another version, the rows are checked again
+        rows, labels, keys, values = marshal.loads(payload["creates"])  # noqa: S302 - authenticated, as above
+        creates = list(zip(rows, _unpack_tuples(keys), labels, _unpack(values), strict=True))
+    except (ValueError, EOFError, TypeError, pickle.UnpicklingError, AttributeError, ImportError):
         return None
-    if payload.get("version") != _CHECKED_VERSION or payload["kind"] != spec.kind or payload["actor"] != actor.pk:
-        return None
-    # marshal, like pickle above, reads only what this installation wrote (authenticated encryption)
-    rows, labels, keys, values = marshal.loads(payload["creates"])  # noqa: S302
-    creates = list(zip(rows, _unpack_tuples(keys), labels, _unpack(values), strict=True))
     others = payload["others"]
     existing = spec.existing(actor, [c[1] for c in creates] + [o[2] for o in others], {})
     if any(c[1] in existing for c in creates):

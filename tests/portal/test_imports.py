@@ -356,6 +356,28 @@ def test_confirm_writes_the_previewed_rows_without_reading_the_file_again(users,
     assert id_number(21) not in str(events[0].changes)
 
 
+def test_checked_rows_that_cannot_be_read_back_make_the_confirmation_check_the_file_again(
+    users, enterprise_a, type_03, monkeypatch
+):
+    """Rows kept by another Python (marshal's format is its own) are not trusted: the file is checked again."""
+    from portal import imports
+
+    spec = imports.get_spec("incidents.injurycase")
+    batch = imports.upload(
+        actor=users["staff_a"], spec=spec, uploaded_file=csv_file(injury_rows(enterprise_a, id_number(41)))
+    )
+    read_table = imports.read_table
+    reads = []
+    monkeypatch.setattr(imports, "read_table", lambda *args: reads.append(args) or read_table(*args))
+
+    def unreadable(data):
+        raise ValueError("bad marshal data (unknown type code)")
+
+    monkeypatch.setattr(imports.marshal, "loads", unreadable)
+    assert imports.confirm(actor=users["staff_a"], batch=batch)["create"] == 1
+    assert len(reads) == 1 and InjuryCase.objects.get().worker_id_number == id_number(41)
+
+
 def test_a_change_after_the_preview_makes_the_confirmation_check_the_file_again(users, enterprise_a, type_03):
     from incidents.services import record_incident
     from portal import imports
