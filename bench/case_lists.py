@@ -743,8 +743,13 @@ def main(argv: list[str] | None = None) -> int:
         help="CACHE_URL for the portal (default: a throwaway redis-server when installed, as production has; "
         "'none' for the per-process cache)",
     )
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes (default 3)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min((os.cpu_count() or 1) * 2 + 1, 9),
+        help="gunicorn worker processes (default: as deployed, docker/gunicorn.conf.py: 2 × cores + 1, at most 9)",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4, as deployed)")
     parser.add_argument("--show-queries", action="store_true", help="list the SQL of every request measured")
     args = parser.parse_args(argv)
     if args.quick:
