@@ -102,7 +102,7 @@ def gunicorn(app: str, *, workers: int, threads: int, tmpdir: Path):
         "--threads",
         str(threads),
         "--worker-class",
-        "gthread",
+        "gthread" if threads > 1 else "sync",  # as docker/gunicorn.conf.py chooses
         "--keep-alive",
         "75",
         "--timeout",

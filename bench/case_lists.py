@@ -14,7 +14,10 @@ province (浙江省):
   for ``--seconds`` with ``--connections`` concurrent keep-alive connections (threads with http.client, one session
   each, logged in with a real session cookie), in ``--rounds`` interleaved rounds; peer: ``/bench-empty/``, a view
   returning 2 bytes through the same server, middleware and sessions. The server is gunicorn (``--workers``
-  processes × ``--threads`` threads) started by this script with production settings (``DJANGO_DEBUG=false``).
+  processes × ``--threads`` threads; one thread: its sync worker, which closes each connection after its response
+  and the client opens another, as a proxy in front does) started by this script with production settings
+  (``DJANGO_DEBUG=false``), its WSGI application settled as ``portal.wsgi`` does (``gc.freeze``). The client's own
+  CPU time per request is printed (it shares the machine's cores with the server).
   A first page slower than ``--slow`` seconds in one request is not followed to a deep page nor driven under load
   (at 10 connections it would take minutes): its single request is what the report shows;
 - **queries per request**: the same requests and other page sizes through Django's test client with
@@ -114,12 +117,13 @@ def wsgi_app():
     """gunicorn's entry point (``case_lists:wsgi_app()``): the portal with the bench URLconf, settings from the
     environment this script passes (production settings on the throwaway database)."""
     from django.conf import settings
-    from django.core.wsgi import get_wsgi_application
 
-    application = get_wsgi_application()
+    import portal.wsgi
+
     plain_static_storage()
     settings.ROOT_URLCONF = install_bench_urlconf()
-    return application
+    portal.wsgi.settle()  # again: the bench's URLconf and the templates with plain static URLs
+    return portal.wsgi.application
 
 
 def production_environment(db: BenchDatabase, *, reused: bool) -> None:
@@ -372,6 +376,7 @@ class Segment:
         self.latencies: list[float] = []
         self.errors: list[str] = []
         self.elapsed = 0.0
+        self.client_cpu = 0.0  # CPU seconds this process (the client's threads) spent while the clock ran
 
     def run(self, seconds: float, warmup: int = 1) -> None:
         barrier = threading.Barrier(len(self.cookies) + 1)
@@ -406,11 +411,12 @@ class Segment:
         # Every connection is open and warm: start the clock.
         stop_at[0] = time.perf_counter() + 1e9
         barrier.wait()
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         stop_at[0] = begin + seconds
         for t in threads:
             t.join()
         self.elapsed = max(finished) - begin
+        self.client_cpu = time.process_time() - cpu
 
     def _one(self, conn, headers, errors) -> bool:
         try:
@@ -434,8 +440,10 @@ class Result:
         self.count = 0
         self.elapsed = 0.0
         self.errors: list[str] = []
+        self.client_cpu = 0.0
 
     def add(self, segment: Segment) -> None:
+        self.client_cpu += segment.client_cpu
         self.latencies += segment.latencies
         self.count += len(segment.latencies)
         self.elapsed += segment.elapsed
@@ -611,7 +619,12 @@ def report_queries(args, users: dict, probes: dict) -> tuple[list, list]:
 
 def drive(args, users: dict, probes: dict, tmpdir: Path) -> tuple[dict, Result]:
     """Every probed first and deep page not slower than ``--slow``, and the empty view, under load."""
-    section(f"Under load: {args.connections} keep-alive connections, {args.workers} gunicorn workers × {args.threads}")
+    server = (
+        f"{args.workers} gunicorn workers × {args.threads} threads"
+        if args.threads > 1
+        else (f"{args.workers} gunicorn sync workers")
+    )
+    section(f"Under load: {args.connections} concurrent connections, {server}")
     print(f"load average {load_average()}; {args.rounds} round(s) of {args.seconds:g} s per URL, interleaved")
     results: dict[tuple[str, str], Result] = {}
     empty = Result(f"empty view {EMPTY_URL}")
@@ -654,13 +667,24 @@ def drive(args, users: dict, probes: dict, tmpdir: Path) -> tuple[dict, Result]:
                 f"{result.p50 / empty.p50:.1f}" if empty.latencies else "-",
                 str(result.count),
                 str(len(result.errors)),
+                f"{result.client_cpu * 1000 / result.count:.2f}" if result.count else "-",
             ]
         )
     print(
         format_table(
-            ["scenario", "p50 ms", "p95 ms", "req/s", "of empty req/s", "p50 / empty p50", "requests", "errors"],
+            [
+                "scenario",
+                "p50 ms",
+                "p95 ms",
+                "req/s",
+                "of empty req/s",
+                "p50 / empty p50",
+                "requests",
+                "errors",
+                "client CPU ms/req",
+            ],
             rows,
-            right={1, 2, 3, 4, 5, 6, 7},
+            right={1, 2, 3, 4, 5, 6, 7, 8},
         )
     )
     errors = [e for r in [*results.values(), empty] for e in r.errors]
@@ -749,7 +773,12 @@ def main(argv: list[str] | None = None) -> int:
         default=min((os.cpu_count() or 1) * 2 + 1, 9),
         help="gunicorn worker processes (default: as deployed, docker/gunicorn.conf.py: 2 × cores + 1, at most 9)",
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4, as deployed)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per worker (default 1, as deployed: gunicorn's sync worker; more: its threaded worker)",
+    )
     parser.add_argument("--show-queries", action="store_true", help="list the SQL of every request measured")
     args = parser.parse_args(argv)
     if args.quick:

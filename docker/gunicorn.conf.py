@@ -9,10 +9,14 @@ def _int(name, default):
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# Threads let one worker wait on PostgreSQL/Redis while another request runs; PDF and Excel exports are CPU
-# bound, so the process count follows the cores.
+# One request at a time per process (gunicorn's sync worker) behind the buffering proxy: the portal's requests are CPU
+# bound (pages, PDFs, Excel), so the process count follows the cores, and a request waits in the one accept queue for
+# the first free process. Threads (gthread, GUNICORN_THREADS > 1) tie a keep-alive connection to the process that
+# accepted it: with 10 connections on 5 processes of 4 threads, a process serving 3 of them ran each at a third of
+# the speed of a process serving one; a list page's p95 was 2-3x its median against 1.4x with sync workers
+# (bench/README.md, "Sync workers").
 workers = _int("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 9))
-threads = _int("GUNICORN_THREADS", 4)
+threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 # Large exports (PDF with embedded CJK fonts, xlsx) may take a while; longer jobs belong in Celery.
 timeout = _int("GUNICORN_TIMEOUT", 120)
