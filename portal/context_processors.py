@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from portal.notifications.services import unread_count
@@ -129,14 +130,21 @@ def _shell_nav_html(request) -> str:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return nav_html((), request.path, 0)
-    path = request.path
+    return _nav_bar(*_nav_key(user), get_language(), request.path, unread_count(user))
+
+
+@lru_cache(maxsize=1024)
+def _nav_bar(granted: frozenset, prefix: str, _language: str, path: str, unread: int) -> str:
+    """The bar's markup for one navigation (``_nav``), language, page and unread count: the same on every request
+    of a list page, so it is written once per process (the labels are translated in ``_language``, the active
+    one, which is part of the key)."""
     nav = []
-    for item in _nav(*_nav_key(user)):
+    for item in _nav(granted, prefix):
         children = item.get("children")
         if children:  # a menu is active when the page is one of its entries' (or below it)
             item = {**item, "active": any(path.startswith(child["url"]) for child in children)}
         nav.append(item)
-    return nav_html(nav, path, unread_count(user))
+    return nav_html(nav, path, unread)
 
 
 def nav_html(nav, path: str, unread: int) -> str:

@@ -21,20 +21,23 @@ from urllib.parse import urlencode
 
 import django_tables2.columns.templatecolumn as template_columns
 import django_tables2.utils as tables_utils
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.template import Template
 from django.template.base import render_value_in_context
 from django.template.defaultfilters import date as date_filter
 from django.templatetags import l10n as l10n_filters
+from django.utils import timezone
 from django.utils.encoding import force_str
+from django.utils.formats import get_format
 from django.utils.hashable import make_hashable
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
-from django.utils.timezone import template_localtime
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import Column, DateColumn, DateTimeColumn, Table
 from django_tables2.utils import AttributeDict
 
+from portal.forms import _escaped
 from portal.links import DetailUrls
 
 _inspect = tables_utils.signature
@@ -117,7 +120,13 @@ def render_rows(table, context) -> str:
             localize = column.localize
             if localize is not None:
                 value = l10n_filters.localize(value) if localize else l10n_filters.unlocalize(value)
-            shown = html.escape(value) if type(value) is str else render_value_in_context(value, context)
+            kind = type(value)
+            if kind is str:
+                shown = html.escape(value)
+            elif kind is SafeString:
+                shown = value
+            else:
+                shown = _shown(value, context)
             out.append(f"<td {td_html}>{shown}</td>")
         out.append("</tr>")
     if not out and table.empty_text:
@@ -126,6 +135,21 @@ def render_rows(table, context) -> str:
 
 
 _NOT_FAST = object()
+
+
+def _shown(value, context) -> str:
+    """``render_value_in_context(value, context)`` for a cell's value: a record (an enterprise, an accident type) is
+    its escaped ``str``, a date is formatted as ``localize`` formats it (``DATE_FORMAT`` of the active language)
+    without a ``DateFormat`` per value when the format is numeric (``Y年n月j日``); anything else goes to Django."""
+    if context.autoescape:
+        if isinstance(value, Model) and not hasattr(value, "__html__"):
+            text = str(value)
+            return text if isinstance(text, SafeString) else html.escape(text)
+        if type(value) is datetime.date and context.use_l10n is not False:
+            fast = _compiled_date_format(get_format("DATE_FORMAT"))
+            if fast is not None:
+                return html.escape(fast(value))
+    return render_value_in_context(value, context)
 
 
 def _has_callable(value) -> bool:
@@ -175,7 +199,9 @@ def _cell_renderer(table, column):
         if column.column.template_name or column.column.extra_context or not match:
             return None
         fmt = match.group(1)
-        fast_format = _compiled_date_format(fmt)
+        # A format name (SHORT_DATE_FORMAT) is the active language's format, as the date filter reads it: this
+        # function is made for each table rendered, so the language is the request's.
+        fast_format = _compiled_date_format(get_format(fmt))
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
@@ -188,6 +214,7 @@ def _cell_renderer(table, column):
     display = f"get_{name}_display" if field is not None and field.choices else None
     labels = _choice_labels(model, field) if display is not None else None
     empty, default = column.column.empty_values, column.default
+    local_zone = timezone.get_current_timezone() if settings.USE_TZ else None  # what template_localtime converts to
 
     def content(record):
         if type(record) is not model:
@@ -204,7 +231,13 @@ def _cell_renderer(table, column):
         if value in empty:
             return default
         if fmt is not None:  # the column's template: {{ value|date:fmt|default:default }}
-            value = template_localtime(value)
+            if (  # template_localtime(value), with the zone looked up once per table
+                local_zone is not None
+                and isinstance(value, datetime.datetime)
+                and not timezone.is_naive(value)
+                and getattr(value, "convert_to_local_time", True)
+            ):
+                value = value.astimezone(local_zone)
             if (
                 fast_format is not None
                 and isinstance(value, datetime.date)
@@ -213,15 +246,15 @@ def _cell_renderer(table, column):
                 text = fast_format(value)
             else:
                 text = date_filter(value, fmt) or default
-            value = mark_safe(conditional_escape(text))  # noqa: S308 - escaped
+            value = SafeString(html.escape(text))  # mark_safe without its lazy-argument wrapper
         if link is not None:
             target = getattr(record, name)
             target = target if hasattr(target, "get_absolute_url") else record
             if not hasattr(target, "get_absolute_url"):
                 return _NOT_FAST
             url = urls(target)
-            if url is not None:
-                value = format_html('<a href="{}">{}</a>', url, value)
+            if url is not None:  # format_html('<a href="{}">{}</a>', url, value) without its lazy-argument wrappers
+                value = SafeString(f'<a href="{html.escape(url)}">{_escaped(value)}</a>')
         return value
 
     return content
@@ -231,7 +264,9 @@ def _cell_renderer(table, column):
 _DATE_PARTS = {
     "Y": ("year", "04d", False),
     "m": ("month", "02d", False),
+    "n": ("month", "d", False),
     "d": ("day", "02d", False),
+    "j": ("day", "d", False),
     "H": ("hour", "02d", True),
     "i": ("minute", "02d", True),
     "s": ("second", "02d", True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from portal.counts import cached
+from portal.counts import cached_result
 from portal.jobs import enqueue
 
 from .models import Notification
@@ -52,6 +52,10 @@ def mark_read(*, user, notifications) -> int:
 
 
 def unread_count(user) -> int:
-    """The user's unread notifications (the shell's badge, the inbox's to-do), counted again after a write to them."""
-    unread = user.notifications.filter(read_at__isnull=True)
-    return cached(unread, unread.count, kind="unread", key=user.pk)
+    """The user's unread notifications (the shell's badge, the inbox's to-do), counted again after a write to them.
+    The query is built only to count (the badge is on every page; a cached count needs no QuerySet)."""
+
+    def count() -> int:
+        return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()
+
+    return cached_result(("unread", user.pk), [Notification._meta.db_table], count, local=True)

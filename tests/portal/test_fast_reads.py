@@ -13,7 +13,7 @@ import django_tables2 as dt2
 import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import serializers
 
 from enterprises.api.serializers import ConstructionProjectSerializer, EnterpriseSerializer, InsuranceSnapshotSerializer
@@ -242,6 +242,9 @@ def test_the_portal_tables_rows_are_django_tables2s(records, zone, settings):
     html = _compare(InjuryCaseTable, InjuryCase.objects.select_related("enterprise", "accident_type").order_by("pk"))
     assert html.count("<tr ") == 3 and "王*明" in html and "电工 &amp; 焊工" in html and "重伤" in html
     assert f'<a href="{records["cases"][0].get_absolute_url()}">' in html and "—" in html  # linked; empty date
+    assert "2025年3月1日" in html and "机械伤害 &lt;a&gt;" in html  # a date in the language's DATE_FORMAT; a record
+    with translation.override("en"):  # the portal's English DATE_FORMAT
+        assert "03/01/2025" in _compare(InjuryCaseTable, InjuryCase.objects.order_by("pk"))
     _compare(InjuryCaseTable, InjuryCase.objects.defer("worker_id_number").order_by("pk"))
     _compare(OccupationalDiseaseCaseTable, OccupationalDiseaseCase.objects.all())
     _compare(SafetyAccidentTable, SafetyAccident.objects.all())
@@ -318,14 +321,16 @@ def test_copied_fields_share_no_list_or_dict_with_the_prototype(records):
     assert prototype["credit_code"].parent is None  # the prototype itself is never bound
 
 
-@pytest.mark.parametrize("fmt", ["Y-m-d", "Y-m-d H:i", "Y/m/d H:i:s", "Y年m月d日", "H:i", "n/j", "SHORT_DATE_FORMAT"])
+@pytest.mark.parametrize(
+    "fmt", ["Y-m-d", "Y-m-d H:i", "Y/m/d H:i:s", "Y年m月d日", "Y年n月j日", "H:i", "n/j", "N j, Y", "SHORT_DATE_FORMAT"]
+)
 def test_date_formats_the_table_compiles_give_what_the_date_filter_gives(fmt):
     from django.template.defaultfilters import date as date_filter
 
     from portal.tables import _compiled_date_format
 
     compiled = _compiled_date_format(fmt)
-    assert (compiled is None) == (fmt in ("n/j", "SHORT_DATE_FORMAT"))  # month/day without zeros, format names
+    assert (compiled is None) == (fmt in ("N j, Y", "SHORT_DATE_FORMAT"))  # month names, format names
     if compiled is None:
         return
     for value in (
