@@ -20,7 +20,8 @@ province (浙江省):
   CPU time per request is printed (it shares the machine's cores with the server).
   A first page slower than ``--slow`` seconds in one request is not followed to a deep page nor driven under load
   (at 10 connections it would take minutes): its single request is what the report shows;
-- **queries per request**: the same requests and other page sizes through Django's test client with
+- **queries per request** (after the user's login landing page, ``/``, as a login redirects there): the same
+  requests and other page sizes through Django's test client with
   ``CaptureQueriesContext``; every ``COUNT`` statement is run again to see how many rows it counted (the goal: no
   exact count over 100,000 rows), the admin's changelists included (each admin duty's, 200 answers only);
 - **plans**: ``EXPLAIN (ANALYZE, BUFFERS)`` (PostgreSQL) of each request's slowest statements.
@@ -549,6 +550,9 @@ def probe_requests(args, users: dict) -> dict:
         print(f"{label}: {in_scope:,} cases in scope (an exact COUNT for this report: {seconds:.1f} s)")
         client = Client()
         client.force_login(user)
+        # Where a login lands (LOGIN_REDIRECT_URL): the shell reads the user's row and unread badge there, as it
+        # does for every user before their first list; the list's own count and drop-downs are still cold.
+        get(client, "/")
         for kind, deep_kind, url, api in (("page1", "pagedeep", LIST_URL, False), ("api1", "apideep", API_URL, True)):
             first = probes[(key, kind)] = Probe(client, url, api=api)
             line = f"  {dict(KINDS)[kind]}: {first.seconds * 1000:,.0f} ms"

@@ -31,11 +31,20 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        import time
-
         session = getattr(request, "session", None)
         if session is not None and session.session_key:
-            now = int(time.time())
-            if now - session.get(self.KEY, 0) >= settings.SESSION_RENEW_SECONDS:
-                session[self.KEY] = now
+            if _now() - session.get(self.KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+                self.renew(session)
         return self.get_response(request)
+
+    @classmethod
+    def renew(cls, session) -> None:
+        """Mark the session renewed now (saved with the response). A login does it: the session it saves is new,
+        and the page the user lands on need not write it again."""
+        session[cls.KEY] = _now()
+
+
+def _now() -> int:
+    import time
+
+    return int(time.time())

@@ -213,6 +213,8 @@ def _cell_renderer(table, column):
     urls = DetailUrls()
     display = f"get_{name}_display" if field is not None and field.choices else None
     labels = _choice_labels(model, field) if display is not None else None
+    if labels is not None:  # translated once per table (this function is made for each table rendered)
+        labels = {key: force_str(label, strings_only=True) for key, label in labels.items()}
     empty, default = column.column.empty_values, column.default
     local_zone = timezone.get_current_timezone() if settings.USE_TZ else None  # what template_localtime converts to
 
@@ -221,7 +223,8 @@ def _cell_renderer(table, column):
             return _NOT_FAST
         if labels is not None:  # what Model._get_FIELD_display answers, with the choices' dict made once
             value = getattr(record, field.attname)
-            value = force_str(labels.get(make_hashable(value), value), strings_only=True)
+            label = labels.get(make_hashable(value), _NOT_FAST)
+            value = force_str(value, strings_only=True) if label is _NOT_FAST else label
         elif display is not None:
             value = getattr(record, display)()
         else:

@@ -15,9 +15,13 @@ def _ip(request):
 
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
+    from portal.middleware import IdleSessionMiddleware
+
     from .services import record_login_success
 
     record_login_success(user=user, ip=_ip(request))
+    if request is not None and getattr(request, "session", None) is not None:
+        IdleSessionMiddleware.renew(request.session)
 
 
 @receiver(user_logged_out)

@@ -133,6 +133,20 @@ def test_idle_session_expires_after_thirty_minutes(client, users, settings, djan
     assert reverse("accounts:login") in response["Location"]
 
 
+def test_the_page_after_a_login_does_not_write_the_session_again(client, users):
+    """The login saves the new session as renewed: the page the user lands on reads it and writes nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    user = users["staff_a"]
+    response = client.post(reverse("accounts:login"), {"username": user.username, "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(response["Location"]).status_code == 200
+    assert not [q for q in ctx.captured_queries if "django_session" in q["sql"] and "UPDATE" in q["sql"].upper()]
+    assert not [q for q in ctx.captured_queries if q["sql"].upper().startswith(("INSERT", "UPDATE"))]
+
+
 def test_expired_password_forces_change(client, users, settings):
     user = users["staff_a"]
     user.password_changed_at = timezone.now() - timedelta(days=settings.PASSWORD_EXPIRY_DAYS + 1)
