@@ -74,7 +74,13 @@ class CappedPaginator(Paginator):
             return qs.order_by()[: self.cap + 1].count()
 
         # Cached until a table the list reads is written to (portal.counts): a list opened again costs no count.
-        return cached(qs, count, kind=f"capped:{self.cap}:{self.estimate_factor}:{self.estimate_floor}")
+        # Known by the SQL of the rows' keys (the rows counted: what the count itself reads, since a count drops
+        # the select_related columns and the ordering), which compiles in a quarter of the time of the full query.
+        try:
+            key = qs.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        return cached(qs, count, kind=f"capped:{self.cap}:{self.estimate_factor}:{self.estimate_floor}", key=key)
 
     @cached_property
     def _counted(self) -> int:

@@ -46,6 +46,21 @@ def test_a_list_opened_again_is_not_counted_again_until_a_case_is_written(api_cl
     assert total == 5 and counted
 
 
+def test_each_filter_keeps_its_own_cached_count(api_client_for, users, enterprise_a, kind):
+    """The cached count is known by the SQL of the rows it counts: a filtered list never shows the whole list's
+    total, nor another filter's (the key leaves out only the columns shown and the order)."""
+    make_cases(enterprise_a, kind, 5)  # minor, serious, minor, serious, minor
+    client = api_client_for(users["staff_a"])
+    for _round in range(2):  # counted, then served from the cache
+        for query, expected in (
+            ("", 5),
+            ("?severity=serious", 2),
+            ("?severity=minor", 3),
+            ("?ordering=occurred_at", 5),
+        ):
+            assert client.get(CASES_URL + query).json()["count"] == expected, query
+
+
 def test_an_import_and_a_bulk_insert_show_in_the_next_count(api_client_for, users, enterprise_a, kind):
     from incidents.models import InjuryCase
 
