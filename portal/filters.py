@@ -19,7 +19,12 @@ import django_filters
 from django.db.models import QuerySet
 from django.forms.utils import ErrorDict
 from django.http import QueryDict
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django_filters.filters import FilterMethod
+
+from portal.counts import cached_result
 
 
 class FilterSet(django_filters.FilterSet):
@@ -57,6 +62,51 @@ class FilterSet(django_filters.FilterSet):
     def prepare_form(self, form) -> None:
         """Adjust the form once it is built (see the module's docstring)."""
 
+    # --- the form's fields as a list page shows them -----------------------------------------------------------
+
+    def fields_html_key(self):
+        """What the form's markup depends on besides the filter set's class, the language and the rows of the
+        tables its drop-downs read (for a filter set scoped to the user: the user's region), or None when it may
+        depend on more: then it is never cached. Override to allow caching."""
+        return None
+
+    def fields_html(self) -> str:
+        """Each field of the form with its label, as the list pages show them (styled, invalid fields marked).
+
+        A query that filters on nothing shows the same form to every user of one ``fields_html_key``: that markup
+        comes from the cache (``portal.counts``) until a table the drop-downs read is written to, and the form is
+        not even built. A query that filters is shown fresh: its values and errors are the user's own (and an ID
+        number typed into the filter never reaches the cache)."""
+        key = self.fields_html_key()
+        if key is None or (self.is_bound and not self.asks_nothing()):
+            return self._fields_html()
+        tables = sorted({t for f in self.filters.values() for t in _choice_tables(f)})
+        return cached_result(
+            ("filter-fields", type(self).__module__, type(self).__qualname__, key, get_language()),
+            tables,
+            self._fields_html,
+            local=True,
+        )
+
+    def _fields_html(self) -> str:
+        from portal.forms import style_fields
+
+        form = self.form
+        if self.is_bound:
+            self.is_valid()  # (the list has validated it already) so that style_fields marks the invalid fields
+        style_fields(form)
+        return mark_safe(  # noqa: S308 - built by format_html
+            "".join(
+                format_html(
+                    '<div class="col-12"><label class="form-label small mb-1 d-block" for="{}">{}</label>{}</div>',
+                    str(field.id_for_label),
+                    field.label,
+                    field,
+                )
+                for field in form
+            )
+        )
+
     def is_valid(self):
         return True if self.asks_nothing() else super().is_valid()
 
@@ -69,6 +119,12 @@ class FilterSet(django_filters.FilterSet):
         if not hasattr(self, "_qs") and self.asks_nothing():
             self._qs = self.queryset.all()
         return super().qs
+
+
+def _choice_tables(filter_) -> list[str]:
+    """The tables a filter's drop-down reads its choices from."""
+    queryset = getattr(filter_, "queryset", None)
+    return [queryset.model._meta.db_table] if isinstance(queryset, QuerySet) else []
 
 
 def _copy_filter(original):

@@ -147,6 +147,20 @@ def _escaped(value) -> str:
     return value.__html__() if hasattr(value, "__html__") else html.escape(str(value))
 
 
+class LazyHtml:
+    """Markup written when a template first shows it (``render`` is called once, and never if it is not shown)."""
+
+    def __init__(self, render):
+        self._render, self._html = render, None
+
+    def __html__(self) -> str:
+        if self._html is None:
+            self._html = self._render()
+        return self._html
+
+    __str__ = __html__
+
+
 class CachedChoices(BaseChoiceIterator):
     """A drop-down's choices, read by ``load`` when first iterated (a form that is validated but not rendered, as
     in the API, never reads them) and kept for the next iteration. ``load`` returns (value, label) pairs, already

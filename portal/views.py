@@ -17,7 +17,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from portal import audit, todos
-from portal.forms import style_fields
+from portal.filters import FilterSet
+from portal.forms import LazyHtml, style_fields
 from portal.pagination import CappedPaginator, KeysetPaginator
 from portal.permissions import get_visible_or_404
 from portal.services import create_object, delete_object, update_object
@@ -126,8 +127,12 @@ class ScopedListView(PortalPermissionMixin, SingleTableMixin, FilterView):
         from django.urls import reverse
 
         ctx = super().get_context_data(**kwargs)
-        if ctx.get("filter") is not None:
-            style_fields(ctx["filter"].form)
+        filterset = ctx.get("filter")
+        if isinstance(filterset, FilterSet) and filterset.fields_html_key() is not None:
+            # the template shows filter_fields_html: the form is built (and styled) only if it is not cached
+            ctx["filter_fields_html"] = LazyHtml(filterset.fields_html)
+        elif filterset is not None:
+            style_fields(filterset.form)
         ctx["list_title"] = self.model._meta.verbose_name_plural
         opts = self.model._meta
         if self.add_url_name and self.request.user.has_perm(f"{opts.app_label}.add_{opts.model_name}"):
