@@ -1,11 +1,14 @@
+from functools import partial
+
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q, Value, Window
+from django.db.models.functions import JSONObject, RowNumber
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from portal.counts import cached
+from portal.counts import cached, cached_result
 from portal.filters import FilterSet
 from portal.forms import CachedChoices, prepared_choices
 from portal.reference.models import (
@@ -63,22 +66,54 @@ class IncidentFilterSet(FilterSet):
     def prepare_form(self, form):
         # Any region and industry in scope is accepted (the statistics link to towns and industry classes); the
         # drop-downs offer the upper levels, plus the one chosen.
-        chosen = {name: self.data.get(name) for name in ("region", "industry")} if self.data else {}
+        data = self.data or {}
         region_label = form.fields["region"].label_from_instance
-        regions = self.scope_regions
         within = getattr(self.user_region, "pk", None)  # the regions offered: the user's subtree, or all
-        offered = regions.exclude(level="town").order_by("path")
-        self._offer(form, "region", offered, chosen.get("region"), region_label, scope=within)
-        industries = Industry.objects.filter(level__in=["section", "division"]).order_by("path")
-        self._offer(form, "industry", industries, chosen.get("industry"), lambda i: f"{i.code} {i.name}")
+        drops = [
+            ("region", self.scope_regions.exclude(level="town").order_by("path"), region_label),
+            ("industry", Industry.objects.filter(level__in=["section", "division"]).order_by("path"), _industry_label),
+        ]
         if "disease" in form.fields:
-            diseases = self.filters["disease"].queryset
-            self._offer(form, "disease", diseases, self.data.get("disease") if self.data else None, _disease_label)
+            drops.append(("disease", self.filters["disease"].queryset, _disease_label))
         if "accident_type" in form.fields:
-            types = self.filters["accident_type"].queryset.order_by("edition", "code")
-            self._offer(
-                form, "accident_type", types, self.data.get("accident_type") if self.data else None, _type_label
+            drops.append(
+                ("accident_type", self.filters["accident_type"].queryset.order_by("edition", "code"), _type_label)
             )
+        chosen = {name: data.get(name) for name, _offered, _label in drops}
+        if any(chosen.values()):  # a filtered list: each drop-down on its own, with the chosen value
+            for name, offered, label in drops:
+                self._offer(form, name, offered, chosen[name], label, scope=within if name == "region" else None)
+        else:
+            self._offer_together(form, drops, scope=within)
+
+    def _offer_together(self, form, drops, scope):
+        """The drop-downs of a list opened without filters: read together, in one statement (``read_together``),
+        and kept in the cache as one entry for the filter set, the scope and the language until a table they read
+        changes. The first list page after the cache is emptied reads its three drop-downs at the cost of one."""
+        empties = {}
+        for name, _offered, label in drops:
+            field = form.fields[name]
+            field.label_from_instance = label
+            empties[name] = str(field.empty_label or "---------")
+
+        def read():
+            pairs = read_together([(offered, label) for _name, offered, label in drops])
+            return {
+                name: prepared_choices([("", empties[name]), *items])
+                for (name, _offered, _label), items in zip(drops, pairs, strict=True)
+            }
+
+        tables = sorted({offered.model._meta.db_table for _name, offered, _label in drops})
+        key = ("filter-choices", type(self).__module__, type(self).__qualname__, scope, get_language())
+        loaded = {}
+
+        def part(name):
+            if not loaded:
+                loaded.update(cached_result(key, tables, read, local=True))
+            return loaded[name]
+
+        for name, _offered, _label in drops:
+            form.fields[name].widget.choices = CachedChoices(partial(part, name))
 
     def _offer(self, form, name, offered, chosen, label, scope=None):
         """The drop-down of ``name`` lists ``offered`` and the chosen value (validation accepts any in scope).
@@ -122,6 +157,41 @@ class IncidentFilterSet(FilterSet):
     @extend_schema_field(OpenApiTypes.INT)
     def in_industry(self, queryset, name, value):
         return queryset.filter(enterprise__industry__path__startswith=value.path) if value else queryset
+
+
+def read_together(parts) -> list[list[tuple]]:
+    """The (pk, label) pairs of several querysets of any models, each in its own order, read in one statement: a
+    ``UNION ALL`` of one branch per queryset giving its number, each row's position in the queryset's order and the
+    row's columns as a JSON object, from which an unsaved instance is made for ``label``."""
+    branches = []
+    for number, (queryset, _label) in enumerate(parts):
+        model = queryset.model
+        ordering = queryset.query.order_by or model._meta.ordering or ["pk"]
+        columns = {field.attname: F(field.attname) for field in model._meta.concrete_fields}
+        branches.append(
+            queryset.order_by()
+            .annotate(
+                portal_part=Value(number),
+                portal_position=Window(RowNumber(), order_by=[_order(name) for name in ordering]),
+                portal_row=JSONObject(**columns),
+            )
+            .values_list("portal_part", "portal_position", "portal_row")
+        )
+    rows = sorted(branches[0].union(*branches[1:], all=True), key=lambda row: (row[0], row[1]))
+    out: list[list[tuple]] = [[] for _part in parts]
+    for number, _position, columns in rows:
+        queryset, label = parts[number]
+        item = queryset.model(**columns)
+        out[number].append((item.pk, label(item)))
+    return out
+
+
+def _order(name: str):
+    return F(name[1:]).desc() if name.startswith("-") else F(name).asc()
+
+
+def _industry_label(industry) -> str:
+    return f"{industry.code} {industry.name}"
 
 
 def _disease_label(disease) -> str:

@@ -87,3 +87,42 @@ def test_the_cached_form_follows_the_scope_the_language_and_new_reference_rows(c
     client.cookies["django_language"] = "en"
     with translation.override("zh-hans"):  # the middleware activates English in this thread: restored after
         assert "Region (with sub-regions)" in client.get(url).content.decode()
+
+
+def test_the_drop_downs_of_a_list_opened_without_filters_are_read_in_one_statement(
+    client_for, users, regions, industry
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.reference.models import AccidentType, AccidentTypeKind
+
+    AccidentType.objects.create(edition=2025, code="04", name="机械伤害", kind=AccidentTypeKind.TYPE)
+    AccidentType.objects.create(edition=1986, code="12", name="冒顶片帮", kind=AccidentTypeKind.TYPE)
+    client = client_for(users["staff_a"])
+    for name in ("injurycase", "occupationaldiseasecase", "safetyaccident"):
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(reverse(f"incidents:{name}_list")).content.decode()
+        reference = [  # statements reading reference tables alone (not the user's row, not the cases)
+            q["sql"]
+            for q in ctx.captured_queries
+            if '"reference_' in q["sql"] and '"accounts_' not in q["sql"] and '"incidents_' not in q["sql"]
+        ]
+        assert len(reference) == 1 and "UNION ALL" in reference[0], name
+        assert regions["a"].name in html and "33 金属制品业" in html
+    assert "1986 12 冒顶片帮" in html and html.index("1986 12 冒顶片帮") < html.index("2025 04 机械伤害")
+
+
+def test_read_together_gives_each_querysets_labels_in_its_order(regions, industry):
+    from incidents.filters import _type_label, read_together
+    from portal.reference.models import AccidentType, Industry, OccupationalDisease, Region
+
+    AccidentType.objects.create(edition=2025, code="04", name="机械伤害", kind="type")
+    AccidentType.objects.create(edition=1986, code="12", name="冒顶片帮", kind="type")
+    parts = [
+        (Region.objects.exclude(level="town").order_by("-path"), str),
+        (Industry.objects.all(), lambda i: f"{i.code} {i.name}"),
+        (AccidentType.objects.order_by("edition", "code"), _type_label),
+        (OccupationalDisease.objects.all(), str),  # none: an empty part
+    ]
+    assert read_together(parts) == [[(item.pk, label(item)) for item in queryset] for queryset, label in parts]
