@@ -14,7 +14,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # the first free process. Threads (gthread, GUNICORN_THREADS > 1) tie a keep-alive connection to the process that
 # accepted it: with 10 connections on 5 processes of 4 threads, a process serving 3 of them ran each at a third of
 # the speed of a process serving one; a list page's p95 was 2-3x its median against 1.4x with sync workers
-# (bench/README.md, "Sync workers").
+# (bench/README.md, "Sync workers, a frozen heap and a cheaper page").
 workers = _int("GUNICORN_WORKERS", min(multiprocessing.cpu_count() * 2 + 1, 9))
 threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"

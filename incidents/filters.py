@@ -61,7 +61,7 @@ class IncidentFilterSet(FilterSet):
 
     def fields_html_key(self):
         # The form differs between users only by the regions offered: the user's subtree (or all).
-        return getattr(self.user_region, "pk", None) if self.user_region is not None else "all"
+        return self.user_region.pk if self.user_region is not None else "all"
 
     def prepare_form(self, form):
         # Any region and industry in scope is accepted (the statistics link to towns and industry classes); the

@@ -120,7 +120,7 @@ class FastSelectMixin:
 
 
 def _option(text: str, label, selected: bool = False) -> str:
-    return f'<option value="{html.escape(text)}"{" selected" if selected else ""}>{_escaped(label)}</option>'
+    return f'<option value="{html.escape(text)}"{" selected" if selected else ""}>{escaped(label)}</option>'
 
 
 def options_html(pairs) -> str:
@@ -140,7 +140,7 @@ def _select_first(options: str, chosen: list[str]) -> str:
     return f"{head}{tail[:end]} selected{tail[end:]}"
 
 
-def _escaped(value) -> str:
+def escaped(value) -> str:
     """``conditional_escape`` without its lazy-argument wrapper (called once per option)."""
     if isinstance(value, Promise):
         value = str(value)

@@ -5,6 +5,8 @@ to English would get an English portal. Here only the user's explicit choice (th
 language switcher) overrides the default zh-hans.
 """
 
+import time
+
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -45,6 +47,4 @@ class IdleSessionMiddleware:
 
 
 def _now() -> int:
-    import time
-
     return int(time.time())

@@ -39,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django_tables2 import Column, DateColumn, DateTimeColumn, Table
 from django_tables2.utils import AttributeDict
 
-from portal.forms import _escaped
+from portal.forms import escaped
 from portal.links import DetailUrls
 
 _inspect = tables_utils.signature
@@ -291,7 +291,7 @@ def _cell_renderer(table, column):
                 return _NOT_FAST
             url = urls(target)
             if url is not None:  # format_html('<a href="{}">{}</a>', url, value) without its lazy-argument wrappers
-                value = SafeString(f'<a href="{html.escape(url)}">{_escaped(value)}</a>')
+                value = SafeString(f'<a href="{html.escape(url)}">{escaped(value)}</a>')
         return value
 
     return content
