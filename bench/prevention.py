@@ -204,8 +204,11 @@ def province_setup(provinces) -> dict:
 
 def make_accounts() -> tuple[int, int]:
     """A safety officer for every tenth generated enterprise and a staff account for every agency without one
-    (unusable passwords): the recipients of the loop's notifications. Returns the accounts made."""
+    (unusable passwords, an e-mail address each): the recipients of the loop's notifications and of their e-mail
+    copies. Returns the accounts made."""
     from django.contrib.auth.hashers import make_password
+    from django.db.models import Value
+    from django.db.models.functions import Concat
 
     from incidents.management.commands.generate_national import generated_enterprises
     from portal.accounts.models import Agency, Role, User
@@ -213,25 +216,39 @@ def make_accounts() -> tuple[int, int]:
     password = make_password(None)
     have = set(User.objects.filter(enterprise__isnull=False).values_list("enterprise_id", flat=True))
     officers = [
-        User(username=f"bench_officer_{pk}", role=Role.SAFETY_OFFICER, enterprise_id=pk, password=password)
+        User(
+            username=f"bench_officer_{pk}",
+            role=Role.SAFETY_OFFICER,
+            enterprise_id=pk,
+            password=password,
+            email=f"bench_officer_{pk}@example.com",
+        )
         for pk in generated_enterprises().values_list("pk", flat=True).order_by("pk")
         if pk % OFFICER_SHARE == 0 and pk not in have
     ]
     User.objects.bulk_create(officers, batch_size=5000)
     staffed = set(User.objects.filter(agency__isnull=False).values_list("agency_id", flat=True))
     staff = [
-        User(username=f"bench_staff_{pk}", role=Role.AGENCY_STAFF, agency_id=pk, password=password)
+        User(
+            username=f"bench_staff_{pk}",
+            role=Role.AGENCY_STAFF,
+            agency_id=pk,
+            password=password,
+            email=f"bench_staff_{pk}@example.com",
+        )
         for pk in Agency.objects.values_list("pk", flat=True)
         if pk not in staffed
     ]
     User.objects.bulk_create(staff, batch_size=5000)
+    # accounts an earlier run made without an address
+    User.objects.filter(username__startswith="bench_", email="").update(email=Concat("username", Value("@example.com")))
     return len(officers), len(staff)
 
 
 # --- 1-3. screening, notices, escalation -----------------------------------------------------------------------
 
 
-def screen_all(setup: dict, window, issued_on, *, label: str) -> dict:
+def screen_all(setup: dict, window, issued_on, *, label: str, issue: bool = True) -> dict:
     from django.db import connection
 
     from incidents.prevention import services
@@ -277,7 +294,7 @@ def screen_all(setup: dict, window, issued_on, *, label: str) -> dict:
     with counted_messages() as issue_messages:
         for run, screen_s in runs:
             with Clock() as clock, connection.execute_wrapper(issue_log):
-                notices = services.issue_notices(actor=None, run=run, issued_on=issued_on)
+                notices = services.issue_notices(actor=None, run=run, issued_on=issued_on) if issue else 0
             totals["issue_wall"] += clock.wall
             totals["enterprises"] += run.enterprises
             totals["multi"] += run.multi_incident
@@ -345,7 +362,7 @@ def orm_loop(run, sample: list[int], window) -> tuple[float, int]:
 
     from enterprises.models import InsuranceSnapshot
     from incidents.models import InjuryCase, Severity
-    from incidents.prevention.models import Category, ScreeningPost, ScreeningResult, ScreeningRun, rate
+    from incidents.prevention.models import Category, ScreeningResult, ScreeningRun, rate
     from incidents.prevention.selectors import quarter_index
 
     rule = run.rule
@@ -381,6 +398,9 @@ def orm_loop(run, sample: list[int], window) -> tuple[float, int]:
             by_rate = own is not None and n >= rule.rate_min_cases and own >= rule.min_rate
             by_severity = serious + fatal >= rule.min_serious
             multi = by_count or by_rate or by_severity
+            posts = {}
+            if multi:  # its posts, as the set-based run keeps them for the notice
+                posts = dict(cases.order_by().values_list("post").annotate(n=Count("id")))
             ScreeningResult.objects.create(
                 run=loop_run,
                 enterprise_id=enterprise_id,
@@ -393,12 +413,8 @@ def orm_loop(run, sample: list[int], window) -> tuple[float, int]:
                 by_count=by_count,
                 by_rate=by_rate,
                 by_severity=by_severity,
+                posts=posts,
             )
-            if multi:  # its posts, as the set-based run keeps them for the notice
-                ScreeningPost.objects.bulk_create(
-                    ScreeningPost(run=loop_run, enterprise_id=enterprise_id, post=row["post"], cases=row["n"])
-                    for row in cases.order_by().values("post").annotate(n=Count("id"))
-                )
             made += 1
         seconds = time.perf_counter() - started
         transaction.set_rollback(True)
@@ -528,8 +544,8 @@ def letters_bench(args) -> dict:
     # peers: the same letters' content, built without the notice_pdfs machinery
     with translation.override(settings.LANGUAGE_CODE):
         rel = letters._with_relations(notices)
-        cases, posts = letters._cases_of(rel), letters._posts_of(rel)
-        contents = [letters._content(n, cases[n.pk], posts[n.pk]) for n in rel]
+        cases = letters._cases_of(rel)
+        contents = [letters._content(n, cases[n.pk], n.result.high_incident_posts) for n in rel]
         paths = _font_paths()
         stock = contents[: args.stock_letters]
         with stock_fonts(paths), Clock() as clock:
@@ -573,23 +589,14 @@ def letters_bench(args) -> dict:
 
 
 def screening_plan(screened: dict) -> None:
-    """EXPLAIN (ANALYZE, BUFFERS) of the screening's INSERT … SELECT for the largest province, into a throwaway
-    run, rolled back."""
-    from django.db import transaction
+    """EXPLAIN (ANALYZE, BUFFERS) of the screening's INSERT … SELECT for the largest province as a region screened
+    alone makes it (one pass over its cases), into a throwaway run, rolled back."""
+    from django.db import connection, transaction
 
-    from incidents.prevention.models import ScreeningResult, ScreeningRun
+    from incidents.prevention import selectors, services
+    from incidents.prevention.models import ScreeningRun
 
-    table = ScreeningResult._meta.db_table
     biggest = max(screened["runs"], key=lambda r: r.enterprises)
-    inserts = [
-        (s, sql, params)
-        for s, sql, params in screened["screen_log"].entries
-        if sql.lstrip().upper().startswith(f"INSERT INTO {table.upper()}") and params and params[0] == biggest.pk
-    ]
-    if not inserts:
-        print("the screening INSERT was not captured")
-        return
-    seconds, sql, params = inserts[0]
     with transaction.atomic():
         throwaway = ScreeningRun.objects.create(
             region=biggest.region,
@@ -599,23 +606,12 @@ def screening_plan(screened: dict) -> None:
             period_end=biggest.period_end,
             owner_agency=biggest.owner_agency,
         )
-        from django.db import connection
-
-        from incidents.prevention import selectors, services
-
         window = selectors.Window(biggest.period_start, biggest.period_end)
-        per_post_sql, per_post_params = selectors.post_counts(biggest.region, window).query.sql_with_params()
-        with connection.cursor() as cursor:  # the screening's temporary table of counts, as the run made it
-            cursor.execute(f"DROP TABLE IF EXISTS {services.PER_POST_TABLE}")
-            cursor.execute(f"CREATE TEMPORARY TABLE {services.PER_POST_TABLE} AS {per_post_sql}", per_post_params)
-            cursor.execute(f"ANALYZE {services.PER_POST_TABLE}")
-            full = cursor.mogrify(sql, [throwaway.pk, *params[1:]]).decode()
+        with connection.cursor() as cursor:
+            full = cursor.mogrify(*services.results_insert(throwaway, window)).decode()
         plan = explain(full)
         transaction.set_rollback(True)
-    print(
-        f"INSERT … SELECT of {biggest.region.name} ({biggest.enterprises:,} enterprises) took {seconds:.2f} s in "
-        f"the run; the plan (a throwaway run, rolled back):"
-    )
+    print(f"INSERT … SELECT of {biggest.region.name} ({biggest.enterprises:,} enterprises) screened alone:")
     print("\n".join("    " + line for line in plan))
     bad = misestimates(plan)
     if bad:
@@ -694,10 +690,31 @@ def run(args, db: BenchDatabase, *, reused: bool = False) -> None:
     # The statistics' summary tables, as the nightly job leaves them: the screening reads the region's insured
     # employees from them (the snapshots above were loaded outside the portal, so they need a rebuild).
     from incidents.analysis import cubes
+    from incidents.analysis.models import CubeState
 
-    started = time.perf_counter()
-    cubes.rebuild()
-    print(f"statistics summary tables rebuilt (the nightly job) in {time.perf_counter() - started:.1f} s")
+    if added or not CubeState.objects.filter(name="insurance", rebuilt_at__isnull=False).exists():
+        started = time.perf_counter()
+        cubes.rebuild()
+        print(f"statistics summary tables rebuilt (the nightly job) in {time.perf_counter() - started:.1f} s")
+    else:
+        print("statistics summary tables: built by an earlier run, no snapshot added since")
+
+    if args.screening_only:
+        section("1. Screening (--screening-only: no notices, escalation or letters)")
+        screened = screen_all(setup, window, issued_on, label="first run", issue=False)
+        again = screen_all(setup, window, issued_on, label="second run (the same screenings)", issue=False)
+        print(f"\nresults of the second run: {sum(r.enterprises for r in again['runs']):,} (the first run's runs)")
+        section("5. Per enterprise: set-based against a per-enterprise ORM loop")
+        per = per_enterprise(args, screened, window)
+        section("6. Where the time goes")
+        slowest(screened["screen_log"], "screening", n=8)
+        print(
+            verdict(
+                per["ratio"] >= GOAL_PER_ENTERPRISE,
+                f"≥ {GOAL_PER_ENTERPRISE:.0f}× faster per enterprise than the ORM loop: {per['ratio']:,.0f}×",
+            )
+        )
+        return
 
     section("1. Screening and notices")
     before = row_counts()
@@ -779,6 +796,11 @@ def main(argv: list[str] | None = None) -> int:
     national_data_arguments(parser, quick="20k enterprises, 200k cases in 浙江省")
     parser.add_argument("--year", type=int, default=None, help="the screened year (default: last year)")
     parser.add_argument("--sample", type=int, default=2000, help="enterprises of the ORM loop (default 2,000)")
+    parser.add_argument(
+        "--screening-only",
+        action="store_true",
+        help="the screening (twice) and the per-enterprise comparison only: no notices, escalation or letters",
+    )
     parser.add_argument("--letters", type=int, default=500, help="notices rendered (default 500)")
     parser.add_argument("--stock-letters", type=int, default=100, help="letters of the stock-font peer (100)")
     parser.add_argument("--naive-letters", type=int, default=5, help="letters of the naive peer (5)")

@@ -38,7 +38,7 @@ from portal.pdf import PdfDocument, chinese_date
 from portal.reference.models import AccidentType, Region, add_months
 
 from . import services
-from .models import NoticeLetter, ScreeningPost, ScreeningResult, ScreeningRule, ScreeningRun
+from .models import HighIncidentPost, NoticeLetter, ScreeningResult, ScreeningRule, ScreeningRun
 from .selectors import Window
 
 # 一查二降三禁四不放过, quoted from 永政办发〔2020〕58号 二(二)2「专项整改」 (seed 004). Chinese on purpose: the
@@ -83,20 +83,6 @@ def _cases_of(notices: list[NoticeLetter]) -> dict[int, list[InjuryCase]]:
     return out
 
 
-def _posts_of(notices: list[NoticeLetter]) -> dict[int, list[ScreeningPost]]:
-    """{notice id: its high-incident posts} — ``services.notice_posts`` for many notices, one query."""
-    notice_of = {(n.run_id, n.enterprise_id): n.pk for n in notices}
-    out: dict[int, list[ScreeningPost]] = {n.pk: [] for n in notices}
-    posts = ScreeningPost.objects.filter(
-        run_id__in={n.run_id for n in notices}, enterprise_id__in={n.enterprise_id for n in notices}
-    ).order_by("-cases", "post")
-    for post in posts:
-        pk = notice_of.get((post.run_id, post.enterprise_id))
-        if pk is not None:
-            out[pk].append(post)
-    return out
-
-
 def _with_relations(notices: Iterable[NoticeLetter]) -> list[NoticeLetter]:
     ids = [n.pk for n in notices]
     found = NoticeLetter.objects.filter(pk__in=ids).select_related(
@@ -127,7 +113,7 @@ def notice_content(notice: NoticeLetter) -> dict[str, Any]:
     return _content(notice, cases, services.notice_posts(notice))
 
 
-def _content(notice: NoticeLetter, cases: list[InjuryCase], posts: list[ScreeningPost]) -> dict[str, Any]:
+def _content(notice: NoticeLetter, cases: list[InjuryCase], posts: list[HighIncidentPost]) -> dict[str, Any]:
     run, result, enterprise = notice.run, notice.result, notice.enterprise
     rule = run.rule
     thresholds = rule.thresholds
@@ -369,7 +355,7 @@ def _subset_seed(language: str, agency: str) -> dict[str, str]:
         InjuryCase(occurred_at=when, post="x", severity=s, worker_name="x", accident_type=AccidentType(name="x"))
         for s in Severity.values
     ]
-    return _document(_content(notice, cases, [ScreeningPost(post="x", cases=1)])).font_text()
+    return _document(_content(notice, cases, [HighIncidentPost(post="x", cases=1)])).font_text()
 
 
 def notice_pdf(notice: NoticeLetter) -> bytes:
@@ -385,8 +371,8 @@ def notice_pdfs(notices: Iterable[NoticeLetter], *, chunk: int = 500) -> Iterato
         language = translation.get_language()
         while given := list(itertools.islice(it, chunk)):
             batch = _with_relations(given)
-            cases, posts = _cases_of(batch), _posts_of(batch)
-            for notice in batch:
-                content = _content(notice, cases[notice.pk], posts[notice.pk])
+            cases = _cases_of(batch)
+            for notice in batch:  # the posts are the result's, read with it
+                content = _content(notice, cases[notice.pk], notice.result.high_incident_posts)
                 seed = _subset_seed(language, content["agency"])
                 yield notice, _document(content, subset_seed=seed).build()

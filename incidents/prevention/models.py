@@ -9,6 +9,7 @@ generated artefact has a unique constraint so that a job run twice creates nothi
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -247,13 +248,33 @@ class Category(models.TextChoices):
     GENERAL = "general", _("General-incident enterprise")
 
 
+@dataclass(frozen=True)
+class HighIncidentPost:
+    """A post (岗位) of a multi-incident enterprise and its cases in a screening's period."""
+
+    post: str
+    cases: int
+
+
 class ScreeningResult(models.Model):
     """One enterprise's figures and class in one run (written set-based by the screening)."""
 
     # The unique (run, enterprise) and the (enterprise, run) index serve both keys: no index of their own, two
     # fewer to write per row (a national screening writes 300 k rows).
+    #
+    # No foreign-key constraint either. The rows are written by one INSERT … SELECT that takes the run it has just
+    # created and enterprises from their cases (which hold theirs), so a check per row at the commit could only
+    # confirm what the statement guarantees: it took 6 s of a national screening, and it locked each of the
+    # 300 k enterprise rows it checked (FOR KEY SHARE, a write to every enterprise's page). Deleting is what could
+    # leave a result without its enterprise or run, and there the database still refuses: migration 0004's
+    # triggers, besides the ORM's own PROTECT and CASCADE.
     run = models.ForeignKey(
-        ScreeningRun, verbose_name=_("screening"), on_delete=models.CASCADE, related_name="results", db_index=False
+        ScreeningRun,
+        verbose_name=_("screening"),
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_index=False,
+        db_constraint=False,
     )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
@@ -261,6 +282,7 @@ class ScreeningResult(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     category = models.CharField(_("class"), max_length=8, choices=Category.choices)
     cases = models.PositiveIntegerField(_("cases"))
@@ -271,6 +293,14 @@ class ScreeningResult(models.Model):
     by_count = models.BooleanField(_("met the case count"), default=False)
     by_rate = models.BooleanField(_("met the incidence rate"), default=False)
     by_severity = models.BooleanField(_("met the severity rule"), default=False)
+    # Kept in the row, not as rows of their own: a national screening writes 300,000 results, and their 540,000
+    # posts as rows were as many inserts again, each with its foreign keys checked at the commit.
+    posts = models.JSONField(
+        _("high-incident posts"),
+        default=dict,
+        blank=True,
+        help_text=_("A multi-incident enterprise's posts (岗位) and their cases in the period: {post: cases}."),
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_region = "enterprise__region"
@@ -316,6 +346,13 @@ class ScreeningResult(models.Model):
         return qs.none()
 
     @property
+    def high_incident_posts(self) -> list[HighIncidentPost]:
+        """The posts of a multi-incident enterprise, most cases first (empty for a general one)."""
+        posts = [HighIncidentPost(post, cases) for post, cases in (self.posts or {}).items()]
+        posts.sort(key=lambda p: (-p.cases, p.post))
+        return posts
+
+    @property
     def reasons(self) -> list[str]:
         return [
             label
@@ -326,24 +363,6 @@ class ScreeningResult(models.Model):
             )
             if met
         ]
-
-
-class ScreeningPost(models.Model):
-    """The high-incident posts (岗位) of a multi-incident enterprise in a run: cases per post."""
-
-    run = models.ForeignKey(ScreeningRun, on_delete=models.CASCADE, related_name="+", db_index=False)  # the unique
-    enterprise = models.ForeignKey("enterprises.Enterprise", on_delete=models.PROTECT, related_name="+")
-    post = models.CharField(_("post"), max_length=60)
-    cases = models.PositiveIntegerField(_("cases"))
-
-    class Meta:
-        verbose_name = _("high-incident post")
-        verbose_name_plural = _("high-incident posts")
-        ordering = ["-cases", "post"]
-        constraints = [models.UniqueConstraint(fields=["run", "enterprise", "post"], name="screening_post_once")]
-
-    def __str__(self):
-        return f"{self.post}: {self.cases}"
 
 
 # --- notice letters ------------------------------------------------------------------------------------------

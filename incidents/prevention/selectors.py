@@ -168,25 +168,29 @@ def post_counts(region, window: Window):
     )
 
 
-def screening_source(
-    region, window: Window, rule_params: dict, *, per_post_table: str | None = None
-) -> tuple[str, list]:
+def screening_source(region, window: Window, rule_params: dict, *, per_post: tuple[str, list] | None = None):
     """A SELECT of ``enterprise_id, n, s, f, insured, rate, by_count, by_rate, by_severity`` for every
-    enterprise of the region with a case in the window: from the cases, or from ``per_post_table`` (the rows of
-    ``post_counts`` kept by the screening). Insured employees are averaged for those enterprises only, each by
-    an index look-up of its own snapshots."""
-    if per_post_table:
-        cases_sql, cases_params = (
-            f"SELECT enterprise_id, SUM(n) AS n, SUM(s) AS s, SUM(f) AS f FROM {per_post_table} "  # noqa: S608
-            f"GROUP BY enterprise_id",
-            [],
+    enterprise of the region with a case in the window: from the cases, or from ``per_post`` (SQL and parameters
+    of rows ``enterprise_id, post, n, s, f`` as ``post_counts`` makes them), which adds ``posts``: the
+    enterprise's cases per post as a JSON object ``{post: cases}``. Insured employees are averaged for those
+    enterprises only, each by an index look-up of its own snapshots."""
+    posts = ""
+    if per_post:
+        posts_sql = (
+            "jsonb_object_agg(p.post, p.n)" if connection.vendor == "postgresql" else "json_group_object(p.post, p.n)"
         )
+        cases_sql, cases_params = (
+            f"SELECT p.enterprise_id, SUM(p.n) AS n, SUM(p.s) AS s, SUM(p.f) AS f, {posts_sql} AS posts "  # noqa: S608
+            f"FROM ({per_post[0]}) p GROUP BY p.enterprise_id",  # the caller's SQL, its values as parameters
+            list(per_post[1]),
+        )
+        posts = ", c.posts"
     else:
         cases_sql, cases_params = case_counts(region, window).query.sql_with_params()
     quarters_sql, quarters_params = quarter_bounds_sql(window, "q")
     snapshots = InsuranceSnapshot._meta.db_table
     with_insured = (  # ORM SQL and fixed text
-        f"SELECT c.enterprise_id, c.n, c.s, c.f, (SELECT AVG(q.insured_employees) FROM {snapshots} q "  # noqa: S608
+        f"SELECT c.enterprise_id, c.n, c.s, c.f{posts}, (SELECT AVG(q.insured_employees) FROM {snapshots} q "  # noqa: S608
         f"WHERE q.enterprise_id = c.enterprise_id AND {quarters_sql}) AS insured FROM ({cases_sql}) c"
         # OFFSET 0 keeps the subquery whole: flattened, PostgreSQL would run the look-up at each use of insured
         f"{' OFFSET 0' if connection.vendor == 'postgresql' else ''}"
@@ -198,7 +202,7 @@ def screening_source(
         else "ROUND(c.n * 1000.0 / c.insured, 2)"
     )
     sql = (
-        f"SELECT c.enterprise_id, c.n, c.s, c.f, COALESCE(c.insured, 0) AS insured, "  # noqa: S608
+        f"SELECT c.enterprise_id, c.n, c.s, c.f{posts}, COALESCE(c.insured, 0) AS insured, "  # noqa: S608
         f"CASE WHEN COALESCE(c.insured, 0) > 0 THEN {rate_sql} END AS rate, {flags_sql} FROM ({with_insured}) c"
     )
     return sql, [*flags_params, *quarters_params, *cases_params]

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q
+from django.db.models import Count, Exists, Max, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,13 +36,13 @@ from .models import (
     CaseWarning,
     Category,
     DeadlineExtension,
+    HighIncidentPost,
     LoopEvent,
     NoticeLetter,
     Outcome,
     RectificationReport,
     Reminder,
     ReportAttachment,
-    ScreeningPost,
     ScreeningResult,
     ScreeningRule,
     ScreeningRun,
@@ -292,11 +292,12 @@ def run_screening(
     window: Window,
     agency: Agency | None = None,
     rule: ScreeningRule | None = None,
-    shared: str | None = None,
+    shared: SharedCounts | None = None,
 ) -> ScreeningRun:
-    """Class every enterprise of ``region`` with a case in ``window``: one INSERT … SELECT of the results and one
-    of the high-incident posts. Running the same screening again returns the existing run unchanged. ``shared``:
-    the table of counts ``run_screenings`` made for several regions at once, read instead of the cases."""
+    """Class every enterprise of ``region`` with a case in ``window``: one INSERT … SELECT of the results, each
+    multi-incident enterprise's with its high-incident posts. Running the same screening again returns the existing
+    run unchanged. ``shared``: the counts ``run_screenings`` made for several regions at once, read instead of the
+    cases."""
     agency = agency or getattr(actor, "agency", None)
     if actor is not None:
         _require(actor, "prevention.add_screeningrun")
@@ -320,13 +321,18 @@ def run_screening(
             return run
         _insert_results(run, window, shared)
         totals = {
-            row["category"]: row["n"]
-            for row in ScreeningResult.objects.filter(run=run).order_by().values("category").annotate(n=Count("id"))
+            row["category"]: (row["n"], row["cases"])
+            for row in ScreeningResult.objects.filter(run=run)
+            .order_by()
+            .values("category")
+            .annotate(n=Count("id"), cases=Sum("cases"))
         }
-        run.multi_incident = totals.get(Category.MULTI, 0)
-        run.general = totals.get(Category.GENERAL, 0)
+        run.multi_incident, multi_cases = totals.get(Category.MULTI, (0, 0))
+        run.general, general_cases = totals.get(Category.GENERAL, (0, 0))
         run.enterprises = run.multi_incident + run.general
-        run.city_cases, run.city_insured = selectors.region_totals(region, window)
+        # every case of the region in the window belongs to one result: their sum is the region's count
+        run.city_cases = multi_cases + general_cases
+        run.city_insured = selectors.region_insured(region, window)
         run.save(update_fields=["multi_incident", "general", "enterprises", "city_cases", "city_insured"])
         audit.record(
             actor=actor,
@@ -343,7 +349,6 @@ def run_screening(
     return run
 
 
-PER_POST_TABLE = "prevention_screening_posts"
 SHARED_POST_TABLE = "prevention_screening_posts_shared"
 
 
@@ -354,18 +359,60 @@ class ScreeningJob:
     agency: Agency
 
 
+# Per sort or hash of a screening (PostgreSQL): the national year's ~700,000 groups of enterprise and post are
+# hashed in ~130 MB, which the default 4 MB would spill to disk in batches.
+SCREENING_WORK_MEM = "256MB"
+
+
+def _work_mem(cursor) -> None:
+    """Within a transaction: the screening's ``work_mem`` for it."""
+    if connection.vendor == "postgresql":
+        cursor.execute(f"SET LOCAL work_mem = '{SCREENING_WORK_MEM}'")
+
+
+@dataclass(frozen=True)
+class SharedCounts:
+    """The temporary table ``run_screenings`` makes for several regions: cases, serious and fatal per enterprise,
+    post and the columns of the regions' ``tiers`` (province, city, county)."""
+
+    table: str
+    tiers: tuple[str, ...]
+
+    def per_post(self, region: Region) -> tuple[str, list]:
+        """SQL and parameters of the rows ``enterprise_id, post, n, s, f`` of ``region``."""
+        tier = scope_tier(InjuryCase, region)
+        if self.tiers == (tier,):  # grouped by the region's own column: a row per enterprise and post already
+            return f"SELECT enterprise_id, post, n, s, f FROM {self.table} WHERE {tier}_id = %s", [region.pk]  # noqa: S608
+        return (  # fixed names; the region's id is a parameter
+            f"SELECT enterprise_id, post, SUM(n) AS n, SUM(s) AS s, SUM(f) AS f FROM {self.table} "  # noqa: S608
+            f"WHERE {tier}_id = %s GROUP BY enterprise_id, post",
+            [region.pk],
+        )
+
+
 def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> list[ScreeningRun]:
     """The screenings of several regions over one window, as ``run_screening`` makes each (the yearly job: every
     region whose rule names the day). A case carries its province, city and county as columns, so the regions at
-    those levels share one pass over the window's cases: a temporary table of counts per tier, enterprise and post,
-    which each of them reads its own rows of. Read once for all 31 provinces, the year's cases are no longer read
-    31 times. A region below a county makes its own pass."""
-    sharing = [job for job in jobs if scope_tier(InjuryCase, job.region) is not None]
+    those levels share one pass over the window's cases: a temporary table of counts per enterprise, post and the
+    columns of the levels screened, which each region reads its own rows of. Read once for all 31 provinces, the
+    year's cases are no longer read 31 times. A region below a county makes its own pass, and a region already
+    screened none."""
+    done = set(
+        ScreeningRun.objects.filter(
+            kind=kind, period_start=window.start, period_end=window.end, rule__in=[job.rule for job in jobs]
+        ).values_list("region_id", "rule_id")
+    )
+    sharing = [
+        job
+        for job in jobs
+        if scope_tier(InjuryCase, job.region) is not None and (job.region.pk, job.rule.pk) not in done
+    ]
     if len(sharing) < 2:
         return [_run_job(job, kind, window) for job in jobs]
     in_tiers = defaultdict(list)
     for job in sharing:
         in_tiers[scope_tier(InjuryCase, job.region)].append(job.region.pk)
+    shared = SharedCounts(SHARED_POST_TABLE, tuple(t for t in InjuryCase.scope_tiers if t in in_tiers))
     start, end = window.bounds
     within = Q()
     for tier, ids in in_tiers.items():
@@ -373,7 +420,7 @@ def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> li
     counts_sql, counts_params = (
         InjuryCase.objects.filter(within, occurred_at__gte=start, occurred_at__lt=end)
         .order_by()
-        .values(*(f"{tier}_id" for tier in InjuryCase.scope_tiers), "enterprise_id", "post")
+        .values(*(f"{tier}_id" for tier in shared.tiers), "enterprise_id", "post")
         .annotate(
             n=Count("id"),
             s=Count("id", filter=Q(severity=Severity.SERIOUS)),
@@ -381,65 +428,53 @@ def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> li
         )
         .query.sql_with_params()
     )
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {SHARED_POST_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {SHARED_POST_TABLE} AS {counts_sql}", counts_params)
-        for tier in in_tiers:  # each region reads its own rows
-            cursor.execute(f"CREATE INDEX {SHARED_POST_TABLE}_{tier} ON {SHARED_POST_TABLE} ({tier}_id)")
+    with transaction.atomic(), connection.cursor() as cursor:
+        _work_mem(cursor)
+        cursor.execute(f"DROP TABLE IF EXISTS {shared.table}")
+        cursor.execute(f"CREATE TEMPORARY TABLE {shared.table} AS {counts_sql}", counts_params)
+        for tier in shared.tiers:  # each region reads its own rows
+            cursor.execute(f"CREATE INDEX {shared.table}_{tier} ON {shared.table} ({tier}_id)")
         if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {SHARED_POST_TABLE}")
+            cursor.execute(f"ANALYZE {shared.table}")
     try:
-        return [_run_job(job, kind, window, SHARED_POST_TABLE if job in sharing else None) for job in jobs]
+        return [_run_job(job, kind, window, shared if job in sharing else None) for job in jobs]
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {SHARED_POST_TABLE}")
+            cursor.execute(f"DROP TABLE IF EXISTS {shared.table}")
 
 
-def _run_job(job: ScreeningJob, kind: str, window: Window, shared: str | None = None) -> ScreeningRun:
+def _run_job(job: ScreeningJob, kind: str, window: Window, shared: SharedCounts | None = None) -> ScreeningRun:
     return run_screening(
         actor=None, region=job.region, kind=kind, window=window, agency=job.agency, rule=job.rule, shared=shared
     )
 
 
-def _insert_results(run: ScreeningRun, window: Window, shared: str | None = None) -> None:
-    """One pass over the cases (or the rows of the run's region in ``shared``) into a temporary table of counts per
-    enterprise and post; the results (classed in SQL) and the multi-incident enterprises' posts are both inserted
-    from it."""
-    if shared is None:
-        per_post_sql, per_post_params = selectors.post_counts(run.region, window).query.sql_with_params()
-    else:
-        tier = scope_tier(InjuryCase, run.region)
-        per_post_sql = (  # fixed names; the region's id is a parameter
-            f"SELECT enterprise_id, post, SUM(n) AS n, SUM(s) AS s, SUM(f) AS f FROM {shared} "  # noqa: S608
-            f"WHERE {tier}_id = %s GROUP BY enterprise_id, post"
-        )
-        per_post_params = [run.region.pk]
-    result = ScreeningResult._meta.db_table
-    multi = "(x.by_count OR x.by_rate OR x.by_severity)"
+def _insert_results(run: ScreeningRun, window: Window, shared: SharedCounts | None = None) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {PER_POST_TABLE}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {PER_POST_TABLE} AS {per_post_sql}", per_post_params)
-        if connection.vendor == "postgresql":
-            cursor.execute(f"ANALYZE {PER_POST_TABLE}")  # the planner misjudges a table it has no statistics of
-        source, params = selectors.screening_source(
-            run.region, window, run.rule.thresholds, per_post_table=PER_POST_TABLE
-        )
-        cursor.execute(
-            f"INSERT INTO {result} (run_id, enterprise_id, category, cases, serious, fatal, insured, rate, "  # noqa: S608
-            f"by_count, by_rate, by_severity) "
-            f"SELECT %s, x.enterprise_id, CASE WHEN {multi} THEN %s ELSE %s END, x.n, x.s, x.f, "
-            f"CAST(ROUND(x.insured) AS INTEGER), x.rate, x.by_count, x.by_rate, x.by_severity "
-            f"FROM ({source}) x WHERE 1 = 1 ON CONFLICT DO NOTHING",  # SQLite needs a WHERE before ON CONFLICT
-            [run.pk, Category.MULTI.value, Category.GENERAL.value, *params],
-        )
-        cursor.execute(
-            f"INSERT INTO {ScreeningPost._meta.db_table} (run_id, enterprise_id, post, cases) "  # noqa: S608
-            f"SELECT %s, p.enterprise_id, p.post, p.n FROM {PER_POST_TABLE} p JOIN {result} r "
-            f"ON r.run_id = %s AND r.enterprise_id = p.enterprise_id AND r.category = %s "
-            f"WHERE 1 = 1 ON CONFLICT DO NOTHING",
-            [run.pk, run.pk, Category.MULTI.value],
-        )
-        cursor.execute(f"DROP TABLE {PER_POST_TABLE}")
+        _work_mem(cursor)
+        cursor.execute(*results_insert(run, window, shared))
+
+
+def results_insert(run: ScreeningRun, window: Window, shared: SharedCounts | None = None) -> tuple[str, list]:
+    """SQL and parameters of the one INSERT … SELECT of the run's results, classed in SQL, each multi-incident
+    enterprise with its posts: from one pass over the region's cases, or from its rows of ``shared``."""
+    if shared is None:
+        per_post = selectors.post_counts(run.region, window).query.sql_with_params()
+    else:
+        per_post = shared.per_post(run.region)
+    source, params = selectors.screening_source(run.region, window, run.rule.thresholds, per_post=per_post)
+    multi = "(x.by_count OR x.by_rate OR x.by_severity)"
+    no_posts = "CAST('{}' AS jsonb)" if connection.vendor == "postgresql" else "'{}'"
+    return (
+        f"INSERT INTO {ScreeningResult._meta.db_table} (run_id, enterprise_id, category, cases, serious, "  # noqa: S608
+        f"fatal, insured, rate, by_count, by_rate, by_severity, posts) "
+        f"SELECT %s, x.enterprise_id, CASE WHEN {multi} THEN %s ELSE %s END, x.n, x.s, x.f, "
+        f"CAST(ROUND(x.insured) AS INTEGER), x.rate, x.by_count, x.by_rate, x.by_severity, "
+        f"CASE WHEN {multi} THEN x.posts ELSE {no_posts} END FROM ({source}) x",
+        # no ON CONFLICT: the run is new (``run_screening`` returns an existing one), and a conflict would be a
+        # bug that the unique (run, enterprise) should raise, not hide
+        [run.pk, Category.MULTI.value, Category.GENERAL.value, *params],
+    )
 
 
 @transaction.atomic
@@ -633,8 +668,9 @@ def notice_cases(notice: NoticeLetter):
     return InjuryCase.objects.filter(enterprise_id=notice.enterprise_id, occurred_at__gte=start, occurred_at__lt=end)
 
 
-def notice_posts(notice: NoticeLetter) -> list[ScreeningPost]:
-    return list(ScreeningPost.objects.filter(run_id=notice.run_id, enterprise_id=notice.enterprise_id))
+def notice_posts(notice: NoticeLetter) -> list[HighIncidentPost]:
+    """The high-incident posts a notice lists: its screening result's."""
+    return notice.result.high_incident_posts
 
 
 def _officer_notice(actor, notice: NoticeLetter) -> NoticeLetter:

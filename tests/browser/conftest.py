@@ -52,21 +52,25 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="package", autouse=True)
 def audit_trail_flushable(django_db_setup, django_db_blocker):
-    """Let the transactional tests of this folder empty the audit trail between tests.
+    """Let the transactional tests of this folder empty the audit trail and the screening results between tests.
 
     ``live_server`` needs a transactional database, which Django cleans by *flushing* every table after each
     test (DELETE on SQLite, TRUNCATE on PostgreSQL). The append-only triggers of
-    ``portal/migrations/0002_audit_append_only.py`` refuse that, so each test would error in its teardown.
-    Drop the triggers for the browser tests only and put them back (the migration's own SQL) afterwards."""
-    migration = importlib.import_module("portal.migrations.0002_audit_append_only")
-    drop = {"sqlite": migration.SQLITE_REVERSE, "postgresql": migration.POSTGRES_REVERSE}.get(connection.vendor, [])
-    create = {"sqlite": migration.SQLITE, "postgresql": migration.POSTGRES}.get(connection.vendor, [])
+    ``portal/migrations/0002_audit_append_only.py`` refuse that, and so do the triggers of
+    ``incidents/prevention/migrations/0004_result_keys_checked_on_delete.py`` when SQLite deletes the enterprises
+    before their screening results, so each test would error in its teardown. Drop the triggers for the browser
+    tests only and put them back (the migrations' own SQL) afterwards."""
+    audit = importlib.import_module("portal.migrations.0002_audit_append_only")
+    results = importlib.import_module("incidents.prevention.migrations.0004_result_keys_checked_on_delete")
+    vendor = connection.vendor
+    drop = {"sqlite": audit.SQLITE_REVERSE, "postgresql": audit.POSTGRES_REVERSE}.get(vendor, [])
+    create = {"sqlite": audit.SQLITE, "postgresql": audit.POSTGRES}.get(vendor, [])
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for sql in drop:
+        for sql in [*drop, *results.unguard_sql(vendor)]:
             cursor.execute(sql)
     yield
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        for sql in create:
+        for sql in [*create, *results.guard_sql(vendor)]:
             cursor.execute(sql)
 
 

@@ -103,17 +103,13 @@ def test_batch_content_equals_single_content_in_a_few_queries(
     notice, users, regions, enterprise_b, agency_b, django_assert_max_num_queries
 ):
     other = _issue(users["staff_b"], regions["b"], enterprise_b, agency_b, posts=("焊工", "焊工", "焊工", "电工"))
-    with django_assert_max_num_queries(4):  # the notices, the cases of each of the two runs, the posts
+    with django_assert_max_num_queries(3):  # the notices with their results (and posts), each run's cases
         notices = letters._with_relations([notice, other])
-        cases, posts = letters._cases_of(notices), letters._posts_of(notices)
-    assert [c["post"] for c in letters._content(notices[1], cases[other.pk], posts[other.pk])["cases"]] == [
-        "焊工",
-        "焊工",
-        "焊工",
-        "电工",
-    ]
-    for n in notices:
-        assert letters._content(n, cases[n.pk], posts[n.pk]) == letters.notice_content(n)
+        cases = letters._cases_of(notices)
+        contents = [letters._content(n, cases[n.pk], n.result.high_incident_posts) for n in notices]
+    assert [c["post"] for c in contents[1]["cases"]] == ["焊工", "焊工", "焊工", "电工"]
+    assert [(p["post"], p["cases"]) for p in contents[1]["posts"]] == [("焊工", 3), ("电工", 1)]
+    assert contents == [letters.notice_content(n) for n in notices]
 
 
 def _pdf_text(path) -> str:

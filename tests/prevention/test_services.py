@@ -14,12 +14,12 @@ from incidents.prevention import services, tasks
 from incidents.prevention.models import (
     CaseWarning,
     DeadlineExtension,
+    HighIncidentPost,
     LoopEvent,
     NoticeLetter,
     Outcome,
     RectificationReport,
     Reminder,
-    ScreeningPost,
     ScreeningResult,
     ScreeningRule,
     ScreeningRun,
@@ -177,7 +177,7 @@ def test_a_screening_run_twice_creates_nothing_twice(loop, enterprise_a, agency_
     first = screen(loop)
     assert screen(loop).pk == first.pk
     assert ScreeningRun.objects.count() == 1 and ScreeningResult.objects.count() == 1
-    assert list(ScreeningPost.objects.values_list("post", "cases")) == [("冲压工", 3)]
+    assert ScreeningResult.objects.get().high_incident_posts == [HighIncidentPost("冲压工", 3)]
 
 
 def test_preview_shows_which_enterprises_new_thresholds_would_flag(loop, regions, industry, enterprise_a, agency_a):
@@ -741,6 +741,18 @@ def test_an_enterprise_under_supervision_still_sees_and_is_reminded_of_the_repor
     assert not [t for t in prevention_todos(users["officer_a"]) if t.url == notice.get_absolute_url()]
 
 
+def screened(runs) -> dict:
+    """{region code: (its results, their posts, its totals)} of screening runs."""
+    return {
+        run.region.code: (
+            sorted(run.results.values_list("enterprise", "category", "cases", "serious", "insured", "by_count")),
+            sorted((r.enterprise_id, p.post, p.cases) for r in run.results.all() for p in r.high_incident_posts),
+            (run.multi_incident, run.general, run.city_cases),
+        )
+        for run in runs
+    }
+
+
 def test_several_regions_screened_together_read_the_cases_once_and_get_what_each_alone_gets(
     loop, regions, enterprise_a, enterprise_b, agency_a, agency_b
 ):
@@ -761,20 +773,11 @@ def test_several_regions_screened_together_read_the_cases_once_and_get_what_each
         )  # fmt: skip
     jobs = [services.ScreeningJob(regions[key], rule, agency_a) for key, rule in rules.items()]
 
-    def outcome(runs):
-        return {
-            run.region.code: (
-                sorted(run.results.values_list("enterprise", "category", "cases", "serious", "insured", "by_count")),
-                sorted(ScreeningPost.objects.filter(run=run).values_list("enterprise", "post", "cases")),
-                (run.multi_incident, run.general, run.city_cases),
-            )
-            for run in runs
-        }
-
+    outcome = screened
     with CaptureQueriesContext(connection) as ctx:
         together = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
-    passes = [q["sql"] for q in ctx.captured_queries if "CREATE TEMPORARY TABLE" in q["sql"]]
-    assert sum("incidents_injurycase" in sql for sql in passes) == 2  # the four tiered regions', the town's own
+    passes = [q["sql"] for q in ctx.captured_queries if "incidents_injurycase" in q["sql"]]
+    assert len(passes) == 2  # the four tiered regions' shared one, the town's own
     alone = [services._run_job(job, "rolling", Y2025) for job in jobs]
     assert outcome(together) == outcome(alone)
     assert outcome(together)[regions["zhejiang"].code][0] == [
@@ -788,4 +791,49 @@ def test_several_regions_screened_together_read_the_cases_once_and_get_what_each
     with connection.cursor() as cursor:  # the shared table is gone
         with pytest.raises(DatabaseError), transaction.atomic():
             cursor.execute(f"SELECT 1 FROM {services.SHARED_POST_TABLE}")  # noqa: S608 - a constant
-    assert [r.pk for r in services.run_screenings(jobs=jobs, kind="annual", window=Y2025)] == [r.pk for r in together]
+    with CaptureQueriesContext(connection) as ctx:
+        again = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
+    assert [r.pk for r in again] == [r.pk for r in together]
+    assert not [q for q in ctx.captured_queries if "incidents_injurycase" in q["sql"]]  # screened already: no pass
+
+
+def test_regions_of_one_level_screened_together_share_counts_grouped_by_that_level_only(
+    loop, regions, enterprise_a, enterprise_b, agency_a, agency_b
+):
+    """The yearly job's usual case (all provinces, or all counties): the shared table is grouped by the level's own
+    column, a row per region, enterprise and post, which each region reads without grouping again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for d, post in enumerate(["冲压工", "装配工", "冲压工"]):
+        make_case(enterprise_a, agency_a, datetime.date(2025, 4, 1 + d), post=post)
+    make_case(enterprise_b, agency_b, datetime.date(2025, 6, 1), severity="fatal", post="焊工")
+    rule_b = ScreeningRule.objects.create(
+        region=regions["b"], version=1, state=ScreeningRule.State.PUBLISHED, owner_agency=agency_b, note="测试",
+        created_by=loop["staff"],
+    )  # fmt: skip
+    jobs = [
+        services.ScreeningJob(regions["a"], loop["rule"], agency_a),
+        services.ScreeningJob(regions["b"], rule_b, agency_b),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        together = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
+    [shared] = [q["sql"] for q in ctx.captured_queries if "CREATE TEMPORARY TABLE" in q["sql"]]
+    assert "county_id" in shared and "province_id" not in shared and "city_id" not in shared
+    alone = [services._run_job(job, "rolling", Y2025) for job in jobs]
+    assert (
+        screened(together)
+        == screened(alone)
+        == {
+            regions["a"].code: (
+                [(enterprise_a.pk, "multi", 3, 0, 0, True)],
+                [(enterprise_a.pk, "冲压工", 2), (enterprise_a.pk, "装配工", 1)],
+                (1, 0, 3),
+            ),
+            regions["b"].code: (
+                [(enterprise_b.pk, "multi", 1, 0, 0, False)],
+                [(enterprise_b.pk, "焊工", 1)],
+                (1, 0, 1),
+            ),
+        }
+    )

@@ -25,7 +25,6 @@ from ..models import (
     Outcome,
     RectificationReport,
     ReportAttachment,
-    ScreeningPost,
     ScreeningResult,
     ScreeningRule,
     ScreeningRun,
@@ -208,34 +207,11 @@ class PublishScreeningSerializer(serializers.Serializer):
     )
 
 
-class PostSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ScreeningPost
-        fields = ["post", "cases"]
-        read_only_fields = fields
+class PostSerializer(serializers.Serializer):
+    """A high-incident post and its cases (``models.HighIncidentPost``)."""
 
-
-def posts_by_enterprise(pairs) -> dict[tuple[int, int], list[ScreeningPost]]:
-    """High-incident posts of many (run, enterprise) pairs in one query."""
-    pairs = set(pairs)
-    out: dict[tuple[int, int], list[ScreeningPost]] = {p: [] for p in pairs}
-    if not pairs:
-        return out
-    rows = ScreeningPost.objects.filter(
-        run_id__in={r for r, _e in pairs}, enterprise_id__in={e for _r, e in pairs}
-    ).order_by("-cases", "post")
-    for post in rows:
-        key = (post.run_id, post.enterprise_id)
-        if key in out:
-            out[key].append(post)
-    return out
-
-
-class ScreeningResultListSerializer(serializers.ListSerializer):
-    def to_representation(self, data):
-        rows = list(data.all() if hasattr(data, "all") else data)
-        self.context["posts"] = posts_by_enterprise((r.run_id, r.enterprise_id) for r in rows)
-        return super().to_representation(rows)
+    post = serializers.CharField(read_only=True)
+    cases = serializers.IntegerField(read_only=True)
 
 
 class ScreeningResultSerializer(serializers.ModelSerializer):
@@ -248,7 +224,6 @@ class ScreeningResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScreeningResult
-        list_serializer_class = ScreeningResultListSerializer
         fields = [
             "id",
             "run",
@@ -271,11 +246,7 @@ class ScreeningResultSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(PostSerializer(many=True))
     def get_posts(self, obj):
-        posts = self.context.get("posts")
-        key = (obj.run_id, obj.enterprise_id)
-        if posts is None or key not in posts:
-            posts = posts_by_enterprise([key])
-        return PostSerializer(posts[key], many=True).data
+        return PostSerializer(obj.high_incident_posts, many=True).data
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_notice(self, obj) -> int | None:

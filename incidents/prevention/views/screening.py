@@ -46,7 +46,6 @@ from ..models import (
     NoticeLetter,
     Outcome,
     RectificationReport,
-    ScreeningPost,
     ScreeningResult,
     ScreeningRule,
     ScreeningRun,
@@ -477,7 +476,7 @@ class ScreeningResultWhyView(generic.PortalPermissionMixin, DetailView):
             industry_rate=industry_rate,
             above_city=_above(result.rate, run.city_rate),
             above_industry=_above(result.rate, industry_rate),
-            posts=list(ScreeningPost.objects.filter(run=run, enterprise=enterprise)),
+            posts=result.high_incident_posts,
             notice=getattr(result, "notice", None),
             is_officer=_is_officer(self.request.user),
         )
