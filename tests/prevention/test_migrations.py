@@ -26,9 +26,10 @@ def migrate(target=None):
     executor.migrate([target])
 
 
-@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction on SQLite
-def test_posts_move_into_their_results_and_back(users, regions, enterprise_a, enterprise_b, agency_a):
-    """(Written without the services' audit events: the append-only trail refuses the flush after the test.)"""
+@pytest.fixture
+def result(users, regions, enterprise_a, enterprise_b, agency_a):
+    """Enterprise A's screening result with two posts (enterprise B's case is outside the region). Written without
+    the services' audit events: the append-only trail would refuse the flush after a transactional test."""
     for d, post in enumerate(["冲压工", "冲压工", "装配工", "冲压工"]):
         make_case(enterprise_a, agency_a, datetime.date(2025, 5, 1 + d), post=post)
     make_case(enterprise_b, enterprise_b.owner_agency, datetime.date(2025, 5, 1))
@@ -46,39 +47,26 @@ def test_posts_move_into_their_results_and_back(users, regions, enterprise_a, en
     )
     services._insert_results(run, year)
     [result] = ScreeningResult.objects.filter(run=run)
-    want = [HighIncidentPost("冲压工", 3), HighIncidentPost("装配工", 1)]
-    assert result.high_incident_posts == want
+    return result
+
+
+POSTS = [HighIncidentPost("冲压工", 3), HighIncidentPost("装配工", 1)]
+
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction on SQLite
+def test_posts_move_into_their_results_and_back(result):
+    assert result.high_incident_posts == POSTS
+    run_id, enterprise_id = result.run_id, result.enterprise_id
     try:
         migrate(BEFORE)  # the posts become rows again, the column goes
         with connection.cursor() as cursor:
             cursor.execute("SELECT run_id, enterprise_id, post, cases FROM prevention_screeningpost ORDER BY post")
-            assert cursor.fetchall() == [(run.pk, enterprise_a.pk, "冲压工", 3), (run.pk, enterprise_a.pk, "装配工", 1)]
+            assert cursor.fetchall() == [(run_id, enterprise_id, "冲压工", 3), (run_id, enterprise_id, "装配工", 1)]
     finally:
         migrate()  # and back into the results, whatever happened
     result = ScreeningResult.objects.get(pk=result.pk)
-    assert result.high_incident_posts == want
+    assert result.high_incident_posts == POSTS
     result.run.delete()  # the flush after a test deletes the enterprises, which the database refuses under a result
-
-
-@pytest.fixture
-def result(users, regions, enterprise_a, agency_a):
-    """A screening result of enterprise A (rule and run made without the services' audit events)."""
-    for d in range(3):
-        make_case(enterprise_a, agency_a, datetime.date(2025, 5, 1 + d))
-    year = Window(datetime.date(2025, 1, 1), datetime.date(2025, 12, 31))
-    rule = ScreeningRule.objects.create(
-        region=regions["a"], version=1, state="published", owner_agency=agency_a, created_by=users["staff_a"]
-    )
-    run = ScreeningRun.objects.create(
-        region=regions["a"],
-        rule=rule,
-        kind="annual",
-        period_start=year.start,
-        period_end=year.end,
-        owner_agency=agency_a,
-    )
-    services._insert_results(run, year)
-    return ScreeningResult.objects.get(run=run)
 
 
 def raw_delete(table: str, pk: int) -> None:
