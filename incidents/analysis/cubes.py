@@ -40,6 +40,7 @@ from django.utils import timezone
 from enterprises.models import EnterpriseStatus, tiered_models
 from incidents.models import SHORT_EXPOSURE_YEARS
 from portal import bulk, counts
+from portal.parallel import run_on_connections
 from portal.reference.models import SCOPE_TIERS, Industry, Region, industry_flag_q
 
 from .models import (
@@ -989,37 +990,8 @@ REBUILD_CONNECTIONS = 2  # the rebuild's jobs run on this many connections at on
 
 
 def _run_jobs(jobs: list) -> None:
-    """Run ``jobs`` (callables, the longest first) on ``REBUILD_CONNECTIONS`` threads, each with its own database
-    connection, taking the next job as they finish one (PostgreSQL outside a transaction); one after the other on
-    this connection otherwise. The first error stops the taking of jobs and is raised here."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block or len(jobs) < 2 or REBUILD_CONNECTIONS < 2:
-        for job in jobs:
-            job()
-        return
-    pending = list(reversed(jobs))
-    taking = threading.Lock()
-    errors: list[BaseException] = []
-
-    def work():
-        try:
-            while True:
-                with taking:
-                    if errors or not pending:
-                        return
-                    job = pending.pop()
-                job()
-        except BaseException as error:  # re-raised in the calling thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(min(REBUILD_CONNECTIONS, len(jobs)))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    """``jobs`` on ``REBUILD_CONNECTIONS`` connections (``portal.parallel.run_on_connections``)."""
+    run_on_connections(jobs, REBUILD_CONNECTIONS)
 
 
 def rebuild() -> dict:

@@ -8,6 +8,7 @@ idempotent: what they generate is protected by unique constraints and inserted w
 from __future__ import annotations
 
 import datetime
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,7 @@ from portal import audit, uploads
 from portal.accounts.models import Agency, User
 from portal.notifications.models import Notification
 from portal.notifications.services import notify_many
+from portal.parallel import run_on_connections
 from portal.permissions import scope_tier
 from portal.reference.models import SCOPE_TIERS, CalendarNotSeeded, Region, add_months, add_months_deadline
 
@@ -349,7 +351,8 @@ def run_screening(
     return run
 
 
-SHARED_POST_TABLE = "prevention_screening_posts_shared"
+SHARED_POST_TABLE = "prevention_screening_posts_shared"  # a temporary table: its session's own
+SHARED_UNLOGGED_TABLE = "prevention_screening_counts"  # read by several connections (one run at a time: a lock)
 
 
 @dataclass(frozen=True)
@@ -390,13 +393,20 @@ class SharedCounts:
         )
 
 
+SCREENING_CONNECTIONS = 2  # the yearly job's regions are screened on this many connections at once (PostgreSQL)
+SCREENING_LOCK = zlib.crc32(b"prevention.run_screenings")  # one shared table of counts at a time
+
+
 def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> list[ScreeningRun]:
     """The screenings of several regions over one window, as ``run_screening`` makes each (the yearly job: every
     region whose rule names the day). A case carries its province, city and county as columns, so the regions at
-    those levels share one pass over the window's cases: a temporary table of counts per enterprise, post and the
-    columns of the levels screened, which each region reads its own rows of. Read once for all 31 provinces, the
-    year's cases are no longer read 31 times. A region below a county makes its own pass, and a region already
-    screened none."""
+    those levels share one pass over the window's cases: a table of counts per enterprise, post and the columns of
+    the levels screened, which each region reads its own rows of. Read once for all 31 provinces, the year's cases
+    are no longer read 31 times. A region below a county makes its own pass, and a region already screened none.
+
+    On PostgreSQL outside a transaction the regions are screened on ``SCREENING_CONNECTIONS`` connections at once,
+    the largest first (``portal.parallel``), and the shared table is an unlogged one they all read; otherwise one
+    after the other, from a temporary table."""
     done = set(
         ScreeningRun.objects.filter(
             kind=kind, period_start=window.start, period_end=window.end, rule__in=[job.rule for job in jobs]
@@ -408,11 +418,47 @@ def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> li
         if scope_tier(InjuryCase, job.region) is not None and (job.region.pk, job.rule.pk) not in done
     ]
     if len(sharing) < 2:
-        return [_run_job(job, kind, window) for job in jobs]
+        sharing = []
+    parallel = (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and SCREENING_CONNECTIONS > 1
+        and len(jobs) - len(done) > 1
+    )
+    runs: list[ScreeningRun | None] = [None] * len(jobs)
+    if parallel and sharing:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SCREENING_LOCK])
+    table = SHARED_UNLOGGED_TABLE if parallel else SHARED_POST_TABLE
+    try:
+        shared, sizes = _share_counts(sharing, window, table, unlogged=parallel) if sharing else (None, {})
+
+        def screen(i: int, job: ScreeningJob):
+            def run():
+                runs[i] = _run_job(job, kind, window, shared if job in sharing else None)
+
+            return run
+
+        order = sorted(range(len(jobs)), key=lambda i: -sizes.get(jobs[i].region.pk, 0))
+        run_on_connections([screen(i, jobs[i]) for i in order], SCREENING_CONNECTIONS if parallel else 1)
+    finally:
+        with connection.cursor() as cursor:
+            if sharing:
+                cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            if parallel and sharing:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [SCREENING_LOCK])
+    return runs
+
+
+def _share_counts(
+    jobs: list[ScreeningJob], window: Window, table: str, *, unlogged: bool
+) -> tuple[SharedCounts, dict[int, int]]:
+    """``table`` of counts the regions of ``jobs`` share (unlogged, for other connections to read it, or
+    temporary), and the rows of each region in it (the larger, the longer its screening)."""
     in_tiers = defaultdict(list)
-    for job in sharing:
+    for job in jobs:
         in_tiers[scope_tier(InjuryCase, job.region)].append(job.region.pk)
-    shared = SharedCounts(SHARED_POST_TABLE, tuple(t for t in InjuryCase.scope_tiers if t in in_tiers))
+    shared = SharedCounts(table, tuple(t for t in InjuryCase.scope_tiers if t in in_tiers))
     start, end = window.bounds
     within = Q()
     for tier, ids in in_tiers.items():
@@ -428,19 +474,19 @@ def run_screenings(*, jobs: list[ScreeningJob], kind: str, window: Window) -> li
         )
         .query.sql_with_params()
     )
+    sizes: dict[int, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         _work_mem(cursor)
         cursor.execute(f"DROP TABLE IF EXISTS {shared.table}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {shared.table} AS {counts_sql}", counts_params)
+        kind = "UNLOGGED" if unlogged else "TEMPORARY"
+        cursor.execute(f"CREATE {kind} TABLE {shared.table} AS {counts_sql}", counts_params)
         for tier in shared.tiers:  # each region reads its own rows
             cursor.execute(f"CREATE INDEX {shared.table}_{tier} ON {shared.table} ({tier}_id)")
+            cursor.execute(f"SELECT {tier}_id, COUNT(*) FROM {shared.table} GROUP BY {tier}_id")  # noqa: S608
+            sizes.update(cursor.fetchall())
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {shared.table}")
-    try:
-        return [_run_job(job, kind, window, shared if job in sharing else None) for job in jobs]
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {shared.table}")
+    return shared, sizes
 
 
 def _run_job(job: ScreeningJob, kind: str, window: Window, shared: SharedCounts | None = None) -> ScreeningRun:

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from incidents import services as incident_services
 from incidents.prevention import services, tasks
@@ -837,3 +837,51 @@ def test_regions_of_one_level_screened_together_share_counts_grouped_by_that_lev
             ),
         }
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite screens on its one connection (tests above)")
+@pytest.mark.django_db(transaction=True)  # outside a transaction, as the yearly job runs
+def test_the_yearly_job_screens_its_regions_on_two_connections(
+    loop, regions, enterprise_a, enterprise_b, agency_a, agency_b, monkeypatch
+):
+    """On PostgreSQL the regions are screened on two connections of their own, which read the shared counts from
+    an unlogged table (a temporary one is its session's only); the table is gone afterwards."""
+    import threading
+
+    for d, post in enumerate(["冲压工", "装配工", "冲压工"]):
+        make_case(enterprise_a, agency_a, datetime.date(2025, 4, 1 + d), post=post)
+    make_case(enterprise_b, agency_b, datetime.date(2025, 6, 1), severity="fatal", post="焊工")
+    rule_b = ScreeningRule.objects.create(
+        region=regions["b"], version=1, state=ScreeningRule.State.PUBLISHED, owner_agency=agency_b, note="测试",
+        created_by=loop["staff"],
+    )  # fmt: skip
+    jobs = [
+        services.ScreeningJob(regions["a"], loop["rule"], agency_a),
+        services.ScreeningJob(regions["b"], rule_b, agency_b),
+    ]
+    threads, seen, both = set(), [], threading.Barrier(2, timeout=60)  # each job waits for the other
+    real = services._run_job
+
+    def recording(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        with connection.cursor() as cursor:  # this thread's own connection sees the counts
+            cursor.execute("SELECT COUNT(*) FROM " + services.SHARED_UNLOGGED_TABLE)  # noqa: S608 - a constant
+            seen.append(cursor.fetchone()[0])
+        both.wait()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_run_job", recording)
+    together = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
+    assert len(threads) == 2 and threading.current_thread().name not in threads
+    assert seen == [3, 3]  # a row per region, enterprise and post
+    assert screened(together) == {
+        regions["a"].code: (
+            [(enterprise_a.pk, "multi", 3, 0, 0, True)],
+            [(enterprise_a.pk, "冲压工", 2), (enterprise_a.pk, "装配工", 1)],
+            (1, 0, 3),
+        ),
+        regions["b"].code: ([(enterprise_b.pk, "multi", 1, 0, 0, False)], [(enterprise_b.pk, "焊工", 1)], (1, 0, 1)),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [services.SHARED_UNLOGGED_TABLE])
+        assert cursor.fetchone()[0] is None
