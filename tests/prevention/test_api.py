@@ -355,9 +355,6 @@ def test_extension_errors_name_the_field_and_roles_are_kept(api_client_for, user
 
 
 def test_notice_pdf_for_those_in_scope(api_client_for, users, loop):
-    letters = pytest.importorskip("incidents.prevention.letters")
-    if not hasattr(letters, "notice_pdf"):
-        pytest.skip("incidents.prevention.letters.notice_pdf is not written yet")
     response = api_client_for(users["officer_a"]).get(f"{API}/notices/{loop.notice_a.pk}/pdf/")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
