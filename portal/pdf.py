@@ -324,9 +324,28 @@ class _SubsetCachingFont(TTFont):
     """reportlab's TTFont whose subsets' font programs, widths and ToUnicode maps are made once per process
     (:class:`_SubsetCachingFace`): the PDF objects are the same bytes as reportlab's own."""
 
+    _SPLITS_KEPT = 20_000  # strings remembered per font
+
     def __init__(self, name: str, filename: str) -> None:
         super().__init__(name, filename)
         self.face.__class__ = _SubsetCachingFace  # the loaded face, with the caching methods
+        self._splits: dict[tuple[str, str], list[tuple[int, bytes]]] = {}
+
+    def splitString(self, text: Any, doc: Any, encoding: str = "utf-8") -> list[tuple[int, bytes]]:
+        """reportlab's, remembered for a string made only of the characters of the document's subset seed: those
+        have the same codes in every document seeded with the same text (``_seed_subsets``), so the string splits
+        the same way in each (a letter's fixed wording, drawn in every letter)."""
+        seed = getattr(self.state.get(doc), "seed", None)
+        if seed is None or not isinstance(text, str) or not seed[1].issuperset(text):
+            return super().splitString(text, doc, encoding)
+        key = (seed[0], text)
+        found = self._splits.get(key)
+        if found is None:
+            found = super().splitString(text, doc, encoding)
+            if len(self._splits) >= self._SPLITS_KEPT:
+                self._splits.clear()
+            self._splits[key] = found
+        return list(found)
 
     def addObjects(self, doc: Any) -> None:
         """reportlab's ``TTFont.addObjects`` with the cached parts: one font object per subset of 256 codes."""
@@ -536,6 +555,7 @@ def _seed_subsets(font: Any, doc: Any, text: str) -> None:
     state = font.state[doc]
     if state.nextCode & 0xFF:
         state.nextCode = (state.nextCode | 0xFF) + 1  # reportlab opens subset n >> 8 at the next new character
+    state.seed = (text, frozenset(text))  # their codes, the same in every document seeded alike
 
 
 class _Furniture:

@@ -110,3 +110,22 @@ def test_fonts_are_the_portals_cjk_fonts_in_every_subset() -> None:
     data = _letter("永康五金制品有限公司", "冲压工", seed=_seed()).build()
     names = list(_font_programs(data))
     assert names and all("NotoSerifSC" in n or "NotoSansSC" in n for n in names), names
+
+
+def test_strings_of_seeded_characters_split_once_and_the_bytes_stay_reportlabs(monkeypatch) -> None:
+    """A string made only of the seed's characters has the same codes in every seeded document: its split is
+    remembered (a letter's fixed wording); one with other characters is split afresh. The PDF is byte for byte
+    what reportlab's own splitting makes."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from portal import pdf
+
+    seed = _seed()
+    first = _letter("永康五金制品有限公司", "冲压工", seed=seed).build()
+    again = _letter("永康五金制品有限公司", "冲压工", seed=seed).build()  # from the remembered splits
+    splits = pdfmetrics.getFont(SERIF)._splits
+    assert any(text == FIXED for _seed_text, text in splits)
+    assert not any("永康五金制品有限公司" in text for _seed_text, text in splits)  # outside the seed
+    monkeypatch.setattr(pdf._SubsetCachingFont, "splitString", TTFont.splitString)
+    assert _letter("永康五金制品有限公司", "冲压工", seed=seed).build() == first == again
