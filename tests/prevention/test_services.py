@@ -797,14 +797,9 @@ def test_several_regions_screened_together_read_the_cases_once_and_get_what_each
     assert not [q for q in ctx.captured_queries if "incidents_injurycase" in q["sql"]]  # screened already: no pass
 
 
-def test_regions_of_one_level_screened_together_share_counts_grouped_by_that_level_only(
-    loop, regions, enterprise_a, enterprise_b, agency_a, agency_b
-):
-    """The yearly job's usual case (all provinces, or all counties): the shared table is grouped by the level's own
-    column, a row per region, enterprise and post, which each region reads without grouping again."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+@pytest.fixture
+def two_counties(loop, regions, enterprise_a, enterprise_b, agency_a, agency_b):
+    """Jobs screening counties A and B (a level of its own, each with its rule) and what each region's run holds."""
     for d, post in enumerate(["冲压工", "装配工", "冲压工"]):
         make_case(enterprise_a, agency_a, datetime.date(2025, 4, 1 + d), post=post)
     make_case(enterprise_b, agency_b, datetime.date(2025, 6, 1), severity="fatal", post="焊工")
@@ -816,49 +811,39 @@ def test_regions_of_one_level_screened_together_share_counts_grouped_by_that_lev
         services.ScreeningJob(regions["a"], loop["rule"], agency_a),
         services.ScreeningJob(regions["b"], rule_b, agency_b),
     ]
+    expected = {
+        regions["a"].code: (
+            [(enterprise_a.pk, "multi", 3, 0, 0, True)],
+            [(enterprise_a.pk, "冲压工", 2), (enterprise_a.pk, "装配工", 1)],
+            (1, 0, 3),
+        ),
+        regions["b"].code: ([(enterprise_b.pk, "multi", 1, 0, 0, False)], [(enterprise_b.pk, "焊工", 1)], (1, 0, 1)),
+    }
+    return jobs, expected
+
+
+def test_regions_of_one_level_screened_together_share_counts_grouped_by_that_level_only(two_counties):
+    """The yearly job's usual case (all provinces, or all counties): the shared table is grouped by the level's own
+    column, a row per region, enterprise and post, which each region reads without grouping again."""
+    from django.test.utils import CaptureQueriesContext
+
+    jobs, expected = two_counties
     with CaptureQueriesContext(connection) as ctx:
         together = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
     [shared] = [q["sql"] for q in ctx.captured_queries if "CREATE TEMPORARY TABLE" in q["sql"]]
     assert "county_id" in shared and "province_id" not in shared and "city_id" not in shared
     alone = [services._run_job(job, "rolling", Y2025) for job in jobs]
-    assert (
-        screened(together)
-        == screened(alone)
-        == {
-            regions["a"].code: (
-                [(enterprise_a.pk, "multi", 3, 0, 0, True)],
-                [(enterprise_a.pk, "冲压工", 2), (enterprise_a.pk, "装配工", 1)],
-                (1, 0, 3),
-            ),
-            regions["b"].code: (
-                [(enterprise_b.pk, "multi", 1, 0, 0, False)],
-                [(enterprise_b.pk, "焊工", 1)],
-                (1, 0, 1),
-            ),
-        }
-    )
+    assert screened(together) == screened(alone) == expected
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite screens on its one connection (tests above)")
 @pytest.mark.django_db(transaction=True)  # outside a transaction, as the yearly job runs
-def test_the_yearly_job_screens_its_regions_on_two_connections(
-    loop, regions, enterprise_a, enterprise_b, agency_a, agency_b, monkeypatch
-):
+def test_the_yearly_job_screens_its_regions_on_two_connections(two_counties, monkeypatch):
     """On PostgreSQL the regions are screened on two connections of their own, which read the shared counts from
     an unlogged table (a temporary one is its session's only); the table is gone afterwards."""
     import threading
 
-    for d, post in enumerate(["冲压工", "装配工", "冲压工"]):
-        make_case(enterprise_a, agency_a, datetime.date(2025, 4, 1 + d), post=post)
-    make_case(enterprise_b, agency_b, datetime.date(2025, 6, 1), severity="fatal", post="焊工")
-    rule_b = ScreeningRule.objects.create(
-        region=regions["b"], version=1, state=ScreeningRule.State.PUBLISHED, owner_agency=agency_b, note="测试",
-        created_by=loop["staff"],
-    )  # fmt: skip
-    jobs = [
-        services.ScreeningJob(regions["a"], loop["rule"], agency_a),
-        services.ScreeningJob(regions["b"], rule_b, agency_b),
-    ]
+    jobs, expected = two_counties
     threads, seen, both = set(), [], threading.Barrier(2, timeout=60)  # each job waits for the other
     real = services._run_job
 
@@ -874,14 +859,7 @@ def test_the_yearly_job_screens_its_regions_on_two_connections(
     together = services.run_screenings(jobs=jobs, kind="annual", window=Y2025)
     assert len(threads) == 2 and threading.current_thread().name not in threads
     assert seen == [3, 3]  # a row per region, enterprise and post
-    assert screened(together) == {
-        regions["a"].code: (
-            [(enterprise_a.pk, "multi", 3, 0, 0, True)],
-            [(enterprise_a.pk, "冲压工", 2), (enterprise_a.pk, "装配工", 1)],
-            (1, 0, 3),
-        ),
-        regions["b"].code: ([(enterprise_b.pk, "multi", 1, 0, 0, False)], [(enterprise_b.pk, "焊工", 1)], (1, 0, 1)),
-    }
+    assert screened(together) == expected
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [services.SHARED_UNLOGGED_TABLE])
         assert cursor.fetchone()[0] is None
